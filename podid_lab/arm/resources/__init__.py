@@ -1,0 +1,2 @@
+"""Microsoft.Resources and Microsoft.Features: subscriptions, tenants, providers, features,
+resource groups."""

@@ -1,0 +1,1 @@
+"""Microsoft Entra ID: tenants, service principals, and OAuth 2.0 token issuance."""

@@ -1,0 +1,122 @@
+"""Where the lab keeps its state, keys and CA (`PODID_LAB_HOME`), and how files are written."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+DEFAULT_PORT = 47443
+
+
+@dataclass(frozen=True)
+class LabHome:
+    """The lab's folder; every path the lab reads or writes is named here."""
+
+    root: Path
+
+    @classmethod
+    def from_env(cls) -> LabHome:
+        """The folder named by `PODID_LAB_HOME`, else `~/.podid-lab`."""
+        raw = os.environ.get("PODID_LAB_HOME") or "~/.podid-lab"
+        return cls(Path(raw).expanduser().resolve())
+
+    @property
+    def state_db(self) -> Path:
+        return self.root / "state.db"
+
+    @property
+    def knobs_file(self) -> Path:
+        return self.root / "config.json"
+
+    @property
+    def ca_cert(self) -> Path:
+        return self.root / "ca" / "ca.pem"
+
+    @property
+    def ca_key(self) -> Path:
+        return self.root / "ca" / "ca-key.pem"
+
+    @property
+    def server_cert(self) -> Path:
+        return self.root / "ca" / "server.pem"
+
+    @property
+    def server_key(self) -> Path:
+        return self.root / "ca" / "server-key.pem"
+
+    @property
+    def signing_key(self) -> Path:
+        return self.root / "keys" / "token-signing.pem"
+
+    @property
+    def learner_secret_file(self) -> Path:
+        return self.root / "keys" / "learner-secret"
+
+    @property
+    def admin_key_file(self) -> Path:
+        return self.root / "keys" / "admin-key"
+
+    @property
+    def port_file(self) -> Path:
+        return self.root / "run" / "port"
+
+    @property
+    def pid_file(self) -> Path:
+        return self.root / "run" / "pid"
+
+    @property
+    def log_file(self) -> Path:
+        return self.root / "run" / "lab.log"
+
+    @property
+    def kubeconfig_dir(self) -> Path:
+        return self.root / "kubeconfigs"
+
+    def ensure(self) -> None:
+        """Create the folder tree; private folders are 0700."""
+        for sub in ("", "ca", "keys", "run", "kubeconfigs"):
+            path = self.root / sub
+            path.mkdir(parents=True, exist_ok=True)
+            if sub in ("keys", "kubeconfigs"):
+                path.chmod(0o700)
+
+    def learner_secret(self) -> str:
+        """The learner service principal's client secret, made once and kept across resets."""
+        return read_or_create_secret(self.learner_secret_file)
+
+    def admin_key(self) -> str:
+        """The key the admin routes that change state require."""
+        return read_or_create_secret(self.admin_key_file)
+
+
+def write_private(path: Path, data: bytes) -> None:
+    """Write a file atomically with mode 0600 (it never exists with wider permissions)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        os.write(fd, data)
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    os.replace(tmp, path)
+
+
+def write_public(path: Path, data: bytes) -> None:
+    """Write a non-secret file atomically (mode 0644)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_bytes(data)
+    tmp.chmod(0o644)
+    os.replace(tmp, path)
+
+
+def read_or_create_secret(path: Path) -> str:
+    """Return the secret stored at `path`, creating a random one on first use."""
+    if path.exists():
+        return path.read_text().strip()
+    value = secrets.token_urlsafe(30)
+    write_private(path, value.encode())
+    return value

@@ -1,0 +1,124 @@
+"""The lab's state and services, wired together; the HTTP app and the CLI sit on top."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+from . import ids, knobs
+from .arm.lro import Operations, iso
+from .arm.rbac import Authorizer, assignment_doc, role_by_name, save_assignment
+from .arm.resources.models import Features, Providers, ResourceGroups
+from .arm.routing import ArmRouter
+from .arm.table import ResourceTable
+from .entra.models import Directory
+from .home import LabHome
+from .pki import ensure_pki
+from .registry import ARM_ROUTES
+from .store import Document, Store
+
+ScopeHook = Callable[[str], None]
+
+
+class Lab:
+    """Everything the lab knows, and the operations that span services."""
+
+    def __init__(self, home: LabHome) -> None:
+        home.ensure()
+        ensure_pki(home)
+        self.home = home
+        self.knobs: dict[str, Any] = knobs.load(home)
+        self.store = Store(home.state_db)
+        self.tenant_id = ids.TENANT_ID
+        self.subscription_id = ids.SUBSCRIPTION_ID
+        self.directory = Directory(self.store, home, self.knobs)
+        self.authorizer = Authorizer(self.store)
+        self.operations = Operations(self.store)
+        self.resources = ResourceTable(self.store)
+        self.resource_groups = ResourceGroups(self.resources)
+        self.providers = Providers(self.store, self.knobs)
+        self.features = Features(self.store, self.knobs)
+        self.arm_router = ArmRouter()
+        self.entra_grants: dict[str, Any] = {}
+        # Called with a scope being deleted, before its resources go (e.g. a cluster's API).
+        self.scope_hooks: list[ScopeHook] = []
+        self.operations.register("resourceGroups/delete", self._finish_delete_group)
+        for routes in ARM_ROUTES:
+            self.arm_router.add(routes)
+        self.seed()
+
+    def seed(self) -> None:
+        """The tenant, the learner's service principal (Owner of the subscription), providers."""
+        with self.store.transaction():
+            self.directory.seed()
+            self.providers.seed()
+            self.features.seed()
+            scope = f"/subscriptions/{ids.SUBSCRIPTION_ID}"
+            owner = role_by_name("Owner")
+            assert owner is not None
+            save_assignment(
+                self.store,
+                assignment_doc(
+                    scope=scope,
+                    name=ids.stable_guid("role-assignment", scope, ids.LEARNER_OBJECT_ID, "owner"),
+                    role_guid=owner["name"],
+                    principal_id=ids.LEARNER_OBJECT_ID,
+                    principal_type="ServicePrincipal",
+                    created_by=None,
+                    now=iso(0),
+                    description="The lab learner owns the lab subscription.",
+                ),
+            )
+
+    def reset(self) -> None:
+        """Forget every resource; keep the CA, keys, learner secret, knobs and port."""
+        self.store.wipe()
+        self.seed()
+
+    def close(self) -> None:
+        """Release the database."""
+        self.store.close()
+
+    # -- cross-service operations -----------------------------------------------------------
+
+    def delete_scope(self, scope: str) -> None:
+        """Delete everything at and below `scope`: resources, role assignments, dependants."""
+        with self.store.transaction():
+            for hook in self.scope_hooks:
+                hook(scope)
+            self.authorizer.remove_scope(scope)
+            self.resources.delete_tree(scope)
+
+    def start_delete_scope(self, group: Document) -> Document:
+        """Begin deleting a resource group as a long-running operation."""
+        self.resource_groups.mark_deleting(group)
+        op = self.operations.start(
+            "resourceGroups/delete",
+            resource_id=group["id"],
+            namespace="Microsoft.Resources",
+            location=group["location"],
+            subscription_id=ids.SUBSCRIPTION_ID,
+            duration=float(self.knobs["resource_group_delete_seconds"]),
+        )
+        return op
+
+    def _finish_delete_group(self, op: Document) -> None:
+        self.delete_scope(op["resourceId"])
+
+    def health(self) -> dict[str, Any]:
+        """What the lab checks and how it is tuned (reported so nothing is silently off)."""
+        return {
+            "status": "ok",
+            "time": time.time(),
+            "tenant_id": self.tenant_id,
+            "subscription_id": self.subscription_id,
+            "checks": {
+                "token_signature": True,
+                "token_audience": True,
+                "token_expiry": True,
+                "client_secret": True,
+                "rbac": True,
+            },
+            "knobs": dict(self.knobs),
+        }

@@ -1,0 +1,178 @@
+"""Running the lab: serve in the foreground, or start/stop/status it in the background."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import socket
+import ssl
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from typing import Any
+
+from .home import DEFAULT_PORT, LabHome, write_public
+
+READY_TIMEOUT = 20.0
+
+
+class LabError(Exception):
+    """The lab could not be started, reached or stopped."""
+
+
+@dataclass(frozen=True)
+class Status:
+    """Whether the lab runs, and where."""
+
+    running: bool
+    pid: int | None
+    port: int | None
+
+
+def configured_port() -> int:
+    """`PODID_LAB_PORT`, else the fixed default (0 means any free port)."""
+    raw = os.environ.get("PODID_LAB_PORT", "")
+    if not raw:
+        return DEFAULT_PORT
+    if not raw.isdigit() or int(raw) > 65535:
+        raise LabError(f"PODID_LAB_PORT must be a port number or 0, not {raw!r}")
+    return int(raw)
+
+
+def serve(home: LabHome, port: int | None = None) -> None:
+    """Run the lab in this process until interrupted."""
+    import uvicorn
+
+    from .app import build_app
+    from .lab import Lab
+
+    home.ensure()
+    lab = Lab(home)
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind(("127.0.0.1", configured_port() if port is None else port))
+    except OSError as exc:
+        raise LabError(f"cannot listen on 127.0.0.1:{port}: {exc.strerror}") from None
+    bound = sock.getsockname()[1]
+    config = uvicorn.Config(
+        build_app(lab),
+        ssl_certfile=str(home.server_cert),
+        ssl_keyfile=str(home.server_key),
+        log_level="warning",
+        access_log=False,
+        timeout_graceful_shutdown=2,
+    )
+    server = uvicorn.Server(config)
+    write_public(home.port_file, f"{bound}\n".encode())
+    write_public(home.pid_file, f"{os.getpid()}\n".encode())
+    try:
+        server.run(sockets=[sock])
+    finally:
+        lab.close()
+        for path in (home.pid_file,):
+            if path.exists() and path.read_text().strip() == str(os.getpid()):
+                path.unlink()
+
+
+def _read_int(path: Any) -> int | None:
+    try:
+        return int(path.read_text().strip())
+    except (OSError, ValueError):
+        return None
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def ssl_context(home: LabHome) -> ssl.SSLContext:
+    """A client context that trusts the lab's CA."""
+    return ssl.create_default_context(cafile=str(home.ca_cert))
+
+
+def health(home: LabHome, port: int, timeout: float = 2.0) -> dict[str, Any] | None:
+    """The lab's /_lab/health document, or None if it does not answer."""
+    try:
+        with urllib.request.urlopen(
+            f"https://127.0.0.1:{port}/_lab/health", timeout=timeout, context=ssl_context(home)
+        ) as resp:
+            return json.loads(resp.read())  # type: ignore[no-any-return]
+    except (OSError, urllib.error.URLError, ValueError):
+        return None
+
+
+def status(home: LabHome) -> Status:
+    """Running only if the recorded process lives and answers its health route."""
+    pid, port = _read_int(home.pid_file), _read_int(home.port_file)
+    if pid is None or port is None or not _alive(pid):
+        return Status(False, None, None)
+    return Status(health(home, port) is not None, pid, port)
+
+
+def start(home: LabHome, port: int | None = None) -> Status:
+    """Start the lab in the background unless it runs; return once it answers."""
+    current = status(home)
+    if current.running:
+        return current
+    home.ensure()
+    home.pid_file.unlink(missing_ok=True)
+    env = dict(os.environ)
+    if port is not None:
+        env["PODID_LAB_PORT"] = str(port)
+    log = open(home.log_file, "ab")  # noqa: SIM115 - handed to the child process
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "podid_lab", "serve"],
+        stdin=subprocess.DEVNULL,
+        stdout=log,
+        stderr=log,
+        env=env,
+        start_new_session=True,
+        close_fds=True,
+    )
+    log.close()
+    deadline = time.monotonic() + READY_TIMEOUT
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise LabError(f"the lab exited with code {proc.returncode}; see {home.log_file}")
+        pid = _read_int(home.pid_file)
+        port_now = _read_int(home.port_file)
+        if pid == proc.pid and port_now and health(home, port_now, timeout=1.0):
+            return Status(True, pid, port_now)
+        time.sleep(0.05)
+    proc.kill()
+    raise LabError(f"the lab did not become ready in {READY_TIMEOUT:.0f} s; see {home.log_file}")
+
+
+def stop(home: LabHome, timeout: float = 10.0) -> bool:
+    """Stop the background lab; True if one was running."""
+    pid = _read_int(home.pid_file)
+    if pid is None or not _alive(pid):
+        home.pid_file.unlink(missing_ok=True)
+        return False
+    os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and _alive(pid):
+        time.sleep(0.05)
+        _reap(pid)
+    if _alive(pid):
+        os.kill(pid, signal.SIGKILL)
+    home.pid_file.unlink(missing_ok=True)
+    return True
+
+
+def _reap(pid: int) -> None:
+    """Collect a child we started ourselves (so it does not linger as a zombie)."""
+    with contextlib.suppress(ChildProcessError):
+        os.waitpid(pid, os.WNOHANG)
