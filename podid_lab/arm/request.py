@@ -100,7 +100,8 @@ def json_response(doc: Any, status: int = 200, headers: dict[str, str] | None = 
 
 def lro_response(req: ArmRequest, op: Document, body: Any | None, status: int) -> Response:
     """A 201/202 that starts a long-running operation, with ARM's polling headers."""
-    base = f"/subscriptions/{op['subscriptionId']}/providers/{op['namespace']}/locations/{op['location']}"
+    sub, namespace, location = op["subscriptionId"], op["namespace"], op["location"]
+    base = f"/subscriptions/{sub}/providers/{namespace}/locations/{location}"
     headers = {
         "Azure-AsyncOperation": req.url(f"{base}/operations/{op['id']}"),
         "Location": req.url(f"{base}/operationresults/{op['id']}"),
