@@ -68,3 +68,29 @@ def resource_client(
 @pytest.fixture(scope="session")
 def feature_client(credential: ClientSecretCredential, lab_info: dict[str, Any]) -> FeatureClient:
     return FeatureClient(credential, lab_info["subscription_id"], **arm_kwargs(lab_info))
+
+
+@pytest.fixture(scope="session")
+def raw(lab_home: LabHome, lab_info: dict[str, Any]) -> Any:
+    """Raw HTTPS access to the lab (for status codes, headers and forged tokens)."""
+    from .raw import Raw
+
+    return Raw(lab_home, lab_info)
+
+
+@pytest.fixture
+def admin(lab_home: LabHome, lab_info: dict[str, Any]) -> Any:
+    """Call an admin route with the lab's admin key."""
+    import requests
+
+    def call(method: str, path: str, body: Any = None) -> requests.Response:
+        return requests.request(
+            method,
+            f"{lab_info['arm_endpoint']}{path}",
+            json=body,
+            headers={"x-podid-lab-key": lab_home.admin_key()},
+            verify=lab_info["ca_bundle"],
+            timeout=30,
+        )
+
+    return call
