@@ -86,7 +86,10 @@ async def arm_endpoint(request: Request) -> Response:
             req.require_subscription()
         action = route.action_for(params)
         if action:
-            lab.authorizer.require(principal.object_id, action, route.scope_for(params))
+            scope = route.scope_for(params)
+            if path.lower().startswith(scope.lower()):
+                scope = path[: len(scope)]  # ARM quotes the scope as the caller spelled it
+            lab.authorizer.require(principal.object_id, action, scope)
         # Handlers do not await once the body is read, so the transaction cannot interleave
         # with another request's; a failure leaves the state as it was.
         with lab.store.transaction():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import time
 from typing import Any
 
@@ -23,7 +24,11 @@ class Raw:
         self.info = info
         self.origin = info["arm_endpoint"]
         self.session = requests.Session()
-        self.session.verify = info["ca_bundle"]
+        # Per-request verify: requests lets REQUESTS_CA_BUNDLE in the environment override a
+        # session-level setting, and many machines set it.
+        self.session.request = functools.partial(  # type: ignore[method-assign]
+            self.session.request, verify=info["ca_bundle"]
+        )
 
     def request(
         self, method: str, path: str, *, token: str | None = None, **kwargs: Any
@@ -34,7 +39,9 @@ class Raw:
             headers["Authorization"] = f"Bearer {token}"
         return self.session.request(method, self.origin + path, headers=headers, **kwargs)
 
-    def token_response(self, secret: str | None = None, scope: str = ARM_SCOPE) -> requests.Response:
+    def token_response(
+        self, secret: str | None = None, scope: str = ARM_SCOPE
+    ) -> requests.Response:
         """POST a client-credentials grant to the lab's token endpoint."""
         data = {
             "grant_type": "client_credentials",
