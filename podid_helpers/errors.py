@@ -134,6 +134,10 @@ _AZURE_SENTENCES = {
         "The subscription is not registered for this resource provider. Run "
         "01-prepare-subscription, which registers it, then run this cell again."
     ),
+    "AADSTS7000215": (
+        "Entra ID rejected the client secret. Check that you use the secret's value (shown once, "
+        "when it was created), not its ID, and that it has not expired."
+    ),
     "InvalidAuthenticationToken": (
         "Azure rejected the access token. Run connect() again to get a fresh credential."
     ),
@@ -142,6 +146,7 @@ _AZURE_SENTENCES = {
     ),
 }
 
+_AADSTS = re.compile(r"AADSTS\d+")
 _FEATURE_NOT_REGISTERED = re.compile(
     r"feature\s+'?(?P<feature>[\w./-]+)'?\s+is\s+not\s+(?:enabled|registered)", re.IGNORECASE
 )
@@ -158,20 +163,10 @@ _AZURE_BY_STATUS = {
 def _azure_code_and_message(exc: HttpResponseError) -> tuple[str | None, str]:
     if exc.error is not None and exc.error.code:
         return exc.error.code, exc.error.message or ""
-    body = _json_body(exc)
-    error = body.get("error") if isinstance(body, dict) else None
-    if isinstance(error, dict) and error.get("code"):
-        return str(error["code"]), str(error.get("message", ""))
-    return None, str(exc.message or "")
-
-
-def _json_body(exc: HttpResponseError) -> object:
-    if exc.response is None:
-        return None
-    try:
-        return json.loads(exc.response.text())
-    except (ValueError, TypeError):
-        return None
+    message = str(exc.message or "")
+    # Entra ID sign-in failures carry no ARM envelope, only an AADSTS code in the text.
+    aadsts = _AADSTS.search(message)
+    return (aadsts.group(0) if aadsts else None), message
 
 
 def translate_azure_error(exc: HttpResponseError) -> AzureOperationError:
@@ -186,6 +181,8 @@ def translate_azure_error(exc: HttpResponseError) -> AzureOperationError:
         )
     elif code in _AZURE_SENTENCES:
         sentence = _AZURE_SENTENCES[code]
+    elif (code or "").startswith("AADSTS"):
+        sentence = "Entra ID refused the sign-in. Check the tenant, the client ID and the secret."
     elif exc.status_code in _AZURE_BY_STATUS:
         sentence = _AZURE_BY_STATUS[exc.status_code]
     else:

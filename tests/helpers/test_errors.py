@@ -2,7 +2,11 @@ import json
 
 import pytest
 import requests
-from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
+from azure.core.exceptions import (
+    ClientAuthenticationError,
+    HttpResponseError,
+    ResourceNotFoundError,
+)
 from azure.core.pipeline.transport import RequestsTransportResponse
 from azure.core.rest import HttpRequest
 from azure.mgmt.core.exceptions import ARMErrorFormat
@@ -202,3 +206,29 @@ def test_kube_error_with_unknown_reason_keeps_it() -> None:
     error = translate_kube_error(kube_error(422, "Invalid", "spec.containers: Required value"))
 
     assert str(error).splitlines()[0] == "The Kubernetes API refused the request. [Invalid]"
+
+
+AADSTS_MESSAGE = (
+    "Authentication failed: AADSTS7000215: Invalid client secret provided. Ensure the secret "
+    "being sent in the request is the client secret value, not the client secret ID.\r\n"
+    "Trace ID: 3c2ac5bb-3e8c-4a4f-9a4c-2d7c1e1a0b00\r\n"
+    "Timestamp: 2025-01-01 00:00:00Z"
+)
+
+
+def test_wrong_client_secret_is_explained() -> None:
+    error = translate_azure_error(ClientAuthenticationError(message=AADSTS_MESSAGE))
+
+    assert error.code == "AADSTS7000215"
+    assert "rejected the client secret" in error.sentence
+    assert "Trace ID" not in str(error)
+    assert str(error).splitlines()[1].startswith("Azure said: Authentication failed: AADSTS7000215")
+
+
+def test_other_sign_in_failures_name_their_aadsts_code() -> None:
+    message = "AADSTS700016: Application with identifier 'x' was not found in the directory."
+
+    error = translate_azure_error(ClientAuthenticationError(message=message))
+
+    assert error.code == "AADSTS700016"
+    assert error.sentence.startswith("Entra ID refused the sign-in.")
