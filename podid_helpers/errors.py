@@ -115,6 +115,11 @@ _AZURE_SENTENCES = {
         "does, or wait a minute and retry if you have just assigned one (role assignments take "
         "a while to propagate)."
     ),
+    "LinkedAuthorizationFailed": (
+        "The cluster's own identity has no role over a resource this needs (for pod identity: "
+        "Managed Identity Operator over the managed identity). Grant it, or wait a minute if "
+        "it was just granted."
+    ),
     "ResourceNotFound": (
         "Azure cannot find this resource. Check the names in your settings, or run the step "
         "that creates it first."
@@ -173,11 +178,10 @@ def translate_azure_error(exc: HttpResponseError) -> AzureOperationError:
     """Turn an azure-core ``HttpResponseError`` into a sentence a learner understands."""
     code, message = _azure_code_and_message(exc)
     feature = _FEATURE_NOT_REGISTERED.search(message)
-    if feature or (code or "").startswith("FeatureNotRegistered"):
-        name = feature.group("feature") if feature else "the preview feature"
+    if feature:
         sentence = (
-            f"The preview feature {name} is not registered on this subscription. Run "
-            "01-prepare-subscription and wait until it shows Registered."
+            f"The preview feature {feature.group('feature')} is not registered on this "
+            "subscription. Run 01-prepare-subscription and wait until it shows Registered."
         )
     elif code in _AZURE_SENTENCES:
         sentence = _AZURE_SENTENCES[code]

@@ -117,6 +117,7 @@ def test_invalid_setting_error_counts_one_problem_in_the_singular() -> None:
         ("PrincipalNotFound", "takes a minute or two to replicate"),
         ("RoleAssignmentExists", "already assigned"),
         ("MissingSubscriptionRegistration", "01-prepare-subscription"),
+        ("LinkedAuthorizationFailed", "Managed Identity Operator"),
     ],
 )
 def test_azure_codes_become_learner_sentences(code: str, phrase: str) -> None:
@@ -133,8 +134,8 @@ def test_azure_codes_become_learner_sentences(code: str, phrase: str) -> None:
 
 def test_azure_feature_not_registered_names_the_feature() -> None:
     message = (
-        "Feature Microsoft.ContainerService/EnablePodIdentityPreview is not enabled. "
-        "Please see https://aka.ms/aks/previews for how to enable features."
+        "PodIdentity addon is not allowed since feature "
+        "'Microsoft.ContainerService/EnablePodIdentityPreview' is not enabled."
     )
 
     error = translate_azure_error(arm_error(400, "BadRequest", message))
