@@ -74,10 +74,10 @@ def test_missing_secret_unknown_client_bad_scope_and_unknown_tenant(
     assert raw.token_response(None).json()["error_codes"] == [7000216]
     assert raw.token_response(
         lab_info["client_secret"], scope="https://management.azure.com/user_impersonation"
-    ).json()["error_codes"] == [1002012]  # noqa: E501
+    ).json()["error_codes"] == [1002012]
     assert raw.token_response(
         lab_info["client_secret"], scope="https://nowhere.example/.default"
-    ).json()["error_codes"] == [500011]  # noqa: E501
+    ).json()["error_codes"] == [500011]
     resp = raw.session.post(
         f"{raw.origin}/{lab_info['tenant_id']}/oauth2/v2.0/token",
         data={
