@@ -19,9 +19,11 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
-from azure.core.exceptions import HttpResponseError
-from kubernetes.client.exceptions import ApiException
+if TYPE_CHECKING:  # only attributes are read: importing the SDKs here would slow every import
+    from azure.core.exceptions import HttpResponseError
+    from kubernetes.client.exceptions import ApiException
 
 __all__ = [
     "AzureOperationError",

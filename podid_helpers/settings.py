@@ -138,7 +138,8 @@ def _is_resource_group(value: str) -> bool:
     )
 
 
-_RULES: dict[str, tuple[Callable[[str], bool], str]] = {
+# Each check returns something truthy when the value is acceptable (a bool or a regex match).
+_RULES: dict[str, tuple[Callable[[str], object], str]] = {
     "subscription_id": (
         _GUID.fullmatch,
         "must be a GUID such as 00000000-0000-0000-0000-000000000000, "
