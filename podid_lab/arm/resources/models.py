@@ -98,6 +98,24 @@ def check_location(value: Any) -> str:
     return location
 
 
+def check_resource_location(value: Any, full_type: str) -> str:
+    """A known location for a resource of `full_type`, or ARM's 400 for that type."""
+    if not isinstance(value, str) or not value:
+        raise ArmError(
+            400, "LocationRequired", "The location property is required for this definition."
+        )
+    location = normalize_location(value)
+    if location not in LOCATION_NAMES:
+        raise ArmError(
+            400,
+            "LocationNotAvailableForResourceType",
+            f"The provided location '{value}' is not available for resource type "
+            f"'{full_type}'. List of available regions for the resource type is "
+            f"'{','.join(sorted(LOCATION_NAMES))}'.",
+        )
+    return location
+
+
 def check_resource_group_name(name: str) -> None:
     """ARM's resource group naming rule, or 400 InvalidResourceGroup."""
     if not 1 <= len(name) <= 90:
@@ -281,8 +299,11 @@ class Features:
                 "FeatureNotFound",
                 f"The feature '{name}' could not be found.",
             )
+        # When the transition fell due, not when it was first read: the pod-identity gate
+        # compares this with the provider's re-registration time.
+        due = doc.get("_pending", {}).get("state", {}).get("at")
         if settle(doc, "state"):
-            doc["registeredAt"] = time.time()
+            doc["registeredAt"] = due
             self._store.put(FEATURES, key, doc)
         return doc
 
