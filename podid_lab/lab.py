@@ -27,6 +27,7 @@ class Lab:
     def __init__(self, home: LabHome) -> None:
         home.ensure()
         ensure_pki(home)
+        home.admin_key()  # made before serving, so admin callers never race its creation
         self.home = home
         self.knobs: dict[str, Any] = knobs.load(home)
         self.store = Store(home.state_db)

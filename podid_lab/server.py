@@ -55,10 +55,14 @@ def serve(home: LabHome, port: int | None = None) -> None:
     lab = Lab(home)
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    wanted = configured_port() if port is None else port
     try:
-        sock.bind(("127.0.0.1", configured_port() if port is None else port))
+        sock.bind(("127.0.0.1", wanted))
     except OSError as exc:
-        raise LabError(f"cannot listen on 127.0.0.1:{port}: {exc.strerror}") from None
+        raise LabError(
+            f"cannot listen on 127.0.0.1:{wanted}: {exc.strerror}; is another lab running? "
+            "Set PODID_LAB_PORT to another port, or 0 for any free one."
+        ) from None
     bound = sock.getsockname()[1]
     config = uvicorn.Config(
         build_app(lab),
@@ -66,7 +70,7 @@ def serve(home: LabHome, port: int | None = None) -> None:
         ssl_keyfile=str(home.server_key),
         log_level="warning",
         access_log=False,
-        timeout_graceful_shutdown=2,
+        timeout_graceful_shutdown=0.5,
     )
     server = uvicorn.Server(config)
     write_public(home.port_file, f"{bound}\n".encode())
@@ -88,6 +92,13 @@ def _read_int(path: Any) -> int | None:
 
 
 def _alive(pid: int) -> bool:
+    # A lab started by this process and since stopped is a zombie until reaped: not alive.
+    stat_file = f"/proc/{pid}/stat"
+    if os.path.exists(stat_file):
+        with open(stat_file) as fh:
+            if fh.read().rsplit(")", 1)[-1].split()[0] == "Z":
+                _reap(pid)
+                return False
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -128,7 +139,7 @@ def start(home: LabHome, port: int | None = None) -> Status:
         return current
     home.ensure()
     home.pid_file.unlink(missing_ok=True)
-    env = dict(os.environ)
+    env = {**os.environ, "PODID_LAB_HOME": str(home.root)}
     if port is not None:
         env["PODID_LAB_PORT"] = str(port)
     log = open(home.log_file, "ab")  # noqa: SIM115 - handed to the child process

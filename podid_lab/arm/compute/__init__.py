@@ -1,0 +1,1 @@
+"""Microsoft.Compute: the reads AKS nodes need (virtual machines, scale sets)."""

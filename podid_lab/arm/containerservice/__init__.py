@@ -1,0 +1,1 @@
+"""Microsoft.ContainerService: AKS managed clusters."""
