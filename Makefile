@@ -1,0 +1,53 @@
+# podid tutorial — every chore has one entry point. `make help` lists them.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.DEFAULT_GOAL := help
+.PHONY: help setup tutorial test test-fast lint format lab lab-stop lab-reset bench clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 10) else "Python 3.10 or newer is needed")'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	@touch $(STAMP)
+
+setup: $(STAMP) ## create .venv and install the tutorial, the lab and the test tools
+
+tutorial: setup ## start the lab and open JupyterLab on the notebooks
+	$(BIN)/podid-lab start
+	$(BIN)/jupyter lab --notebook-dir=notebooks
+
+test: setup ## the whole suite: unit, lab conformance, notebooks (nbval), browser
+	$(BIN)/python -m pytest
+
+test-fast: setup ## everything but the notebooks and the browser
+	$(BIN)/python -m pytest tests -m 'not slow'
+
+lint: setup ## ruff check and format check
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: setup ## apply ruff's formatting and safe fixes
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+lab: setup ## start the lab in the background
+	$(BIN)/podid-lab start
+
+lab-stop: setup ## stop the lab
+	$(BIN)/podid-lab stop
+
+lab-reset: setup ## forget every lab resource (keeps CA, keys, secret, port)
+	$(BIN)/podid-lab reset
+
+bench: setup ## measure the lab (cold start, latency, 50 concurrent learners)
+	$(BIN)/python bench/bench_lab.py
+
+clean: ## remove the virtual environment and caches
+	rm -rf $(VENV) .pytest_cache .ruff_cache test-artifacts *.egg-info
