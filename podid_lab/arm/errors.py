@@ -16,6 +16,7 @@ class ArmError(Exception):
         *,
         headers: dict[str, str] | None = None,
         details: list[dict[str, Any]] | None = None,
+        target: str | None = None,
     ) -> None:
         super().__init__(f"({code}) {message}")
         self.status = status
@@ -23,10 +24,13 @@ class ArmError(Exception):
         self.message = message
         self.headers = headers or {}
         self.details = details
+        self.target = target
 
     def body(self) -> dict[str, Any]:
         """The JSON body ARM sends."""
         error: dict[str, Any] = {"code": self.code, "message": self.message}
+        if self.target:
+            error["target"] = self.target
         if self.details:
             error["details"] = self.details
         return {"error": error}
