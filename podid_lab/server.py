@@ -53,7 +53,9 @@ def serve(home: LabHome, port: int | None = None) -> None:
 
     home.ensure()
     lab = Lab(home)
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    # proto=IPPROTO_TCP lets asyncio set TCP_NODELAY on accepted connections; without it a
+    # response's body waits ~40 ms behind its headers (Nagle + delayed ACK).
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     wanted = configured_port() if port is None else port
     try:
