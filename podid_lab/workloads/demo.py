@@ -1,0 +1,202 @@
+"""A Python port of the AAD Pod Identity demo (image `aad-pod-identity/demo:v1.6.3`).
+
+The same flags, downward-API environment, loop and klog lines as the Go program
+(`cmd/demo/main.go` at v1.6.3), with azure-identity's `ManagedIdentityCredential` in place of
+adal. It reaches "IMDS" through `AZURE_POD_IDENTITY_AUTHORITY_HOST` (the lab points that at the
+pod's NMI endpoint) and ARM through `PODID_LAB_ARM_ENDPOINT`. One deliberate difference, said in
+its start line: token retries are shortened, so a failure shows in seconds rather than minutes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import sys
+import time
+import urllib.error
+import urllib.request
+from typing import Any
+
+from . import klog
+
+IMDS_TOKEN_ENDPOINT = "http://169.254.169.254/metadata/identity/oauth2/token"
+TOKEN_RETRIES = 2
+
+
+def go_duration(text: str) -> float:
+    """Parse a Go duration such as `20s`, `1m30s` or `500ms` into seconds."""
+    units = {"h": 3600.0, "m": 60.0, "s": 1.0, "ms": 0.001, "us": 1e-6, "ns": 1e-9}
+    parts = re.findall(r"(\d+(?:\.\d+)?)(ms|us|ns|h|m|s)", text)
+    if not parts or "".join(n + u for n, u in parts) != text:
+        raise argparse.ArgumentTypeError(f'invalid duration "{text}"')
+    return sum(float(n) * units[u] for n, u in parts)
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="demo", allow_abbrev=False)
+    parser.add_argument("--subscriptionid", default="", help="subscription id for test")
+    parser.add_argument("--clientid", default="", help="client id for the msi id")
+    parser.add_argument(
+        "--resourcegroup",
+        default="",
+        help="any resource group name with reader permission to the aad object",
+    )
+    parser.add_argument(
+        "--aad-resourcename",
+        default="https://management.azure.com/",
+        help="name of resource to grant token",
+    )
+    parser.add_argument(
+        "--retry-wait-time", type=go_duration, default=20.0, help="retry wait time in seconds"
+    )
+    return parser.parse_args(argv)
+
+
+def _authority() -> str:
+    return os.environ.get("AZURE_POD_IDENTITY_AUTHORITY_HOST", "http://169.254.169.254").rstrip("/")
+
+
+def _scope(resource: str) -> str:
+    return resource.rstrip("/") + "/.default"
+
+
+def _credential(client_id: str | None = None) -> Any:
+    from azure.identity import ManagedIdentityCredential
+
+    options: dict[str, Any] = {"retry_total": TOKEN_RETRIES, "retry_backoff_factor": 0.2}
+    if client_id:
+        options["client_id"] = client_id
+    return ManagedIdentityCredential(**options)
+
+
+def _adal_error(exc: Exception) -> str:
+    """Describe a failed token request the way adal's refresh error reads."""
+    response = getattr(exc, "response", None)
+    status = getattr(response, "status_code", None)
+    if status is not None:
+        body = response.text() if callable(getattr(response, "text", None)) else ""
+        return (
+            f"adal: Refresh request failed. Status Code = '{status}'. Response body: {body.strip()}"
+        )
+    return f"adal: {exc}"
+
+
+def do_arm_operations(args: argparse.Namespace) -> None:
+    """List the VMs in --resourcegroup with the pod's identity (no client ID, as the demo)."""
+    from azure.core.exceptions import ClientAuthenticationError, HttpResponseError
+    from azure.mgmt.compute import ComputeManagementClient
+
+    base_url = os.environ.get("PODID_LAB_ARM_ENDPOINT", "https://management.azure.com")
+    verify = os.environ.get("PODID_LAB_CA_BUNDLE") or True
+    client = ComputeManagementClient(
+        _credential(), args.subscriptionid, base_url=base_url, connection_verify=verify
+    )
+    try:
+        count = sum(1 for _ in client.virtual_machines.list(args.resourcegroup))
+    except ClientAuthenticationError as exc:
+        url = (
+            f"https://management.azure.com/subscriptions/{args.subscriptionid}/resourceGroups/"
+            f"{args.resourcegroup}/providers/Microsoft.Compute/virtualMachines?api-version=2019-12-01"
+        )
+        klog.error(
+            "main.go:73",
+            "failed list all vm, error: azure.BearerAuthorizer#WithAuthorization: Failed to "
+            f"refresh the Token for request to {url}: StatusCode=0 -- Original Error: "
+            f"{_adal_error(exc.__cause__ or exc)}",
+        )
+        return
+    except HttpResponseError as exc:
+        code = exc.error.code if exc.error else ""
+        message = exc.error.message if exc.error else str(exc)
+        klog.error(
+            "main.go:73",
+            "failed list all vm, error: compute.VirtualMachinesClient#List: Failure responding "
+            f"to request: StatusCode={exc.status_code} -- Original Error: autorest/azure: Service "
+            f'returned an error. Status={exc.status_code} Code="{code}" Message="{message}"',
+        )
+        return
+    klog.info("main.go:77", f"successfully counted VM from ARM: {count}")
+
+
+def test_msi_endpoint(args: argparse.Namespace) -> str | None:
+    """A token from the MSI endpoint with no client ID."""
+    try:
+        return str(_credential().get_token(_scope(args.aad_resourcename)).token)
+    except Exception as exc:
+        klog.error(
+            "main.go:87",
+            "failed to refresh ServicePrincipalTokenFromMSI using the MSI endpoint "
+            f"({IMDS_TOKEN_ENDPOINT}), error: {_adal_error(exc.__cause__ or exc)}",
+        )
+        return None
+
+
+def test_msi_endpoint_from_user_assigned_id(args: argparse.Namespace) -> str | None:
+    """A token from the MSI endpoint for --clientid."""
+    try:
+        return str(_credential(args.clientid).get_token(_scope(args.aad_resourcename)).token)
+    except Exception as exc:
+        klog.error(
+            "main.go:105",
+            "failed to refresh ServicePrincipalTokenFromMSIWithUserAssignedID using the MSI "
+            f"endpoint ({IMDS_TOKEN_ENDPOINT}) clientID({args.clientid}), error: "
+            f"{_adal_error(exc.__cause__ or exc)}",
+        )
+        return None
+
+
+def test_instance_metadata_requests() -> None:
+    """GET /metadata/instance, as the demo does, and log the JSON."""
+    request = urllib.request.Request(
+        f"{_authority()}/metadata/instance?api-version=2017-08-01", headers={"Metadata": "true"}
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=10) as resp:
+            body = json.loads(resp.read())
+    except (urllib.error.URLError, ValueError) as exc:
+        klog.error("main.go:131", f"failed to make GET on instance metadata, error: {exc}")
+        return
+    klog.info(
+        "main.go:141",
+        f"successfully made GET on instance metadata, {json.dumps(body, separators=(',', ':'))}",
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    pod = f"{os.environ.get('MY_POD_NAMESPACE', '')}/{os.environ.get('MY_POD_NAME', '')}"
+    klog.info(
+        "main.go:33",
+        f"starting demo pod {pod} {os.environ.get('MY_POD_IP', '')} "
+        f"(podid lab port of demo v1.6.3; token retries shortened to {TOKEN_RETRIES})",
+    )
+    while True:
+        do_arm_operations(args)
+        t1 = test_msi_endpoint(args)
+        if t1 is None:
+            continue
+        klog.info(
+            "main.go:95",
+            f"successfully acquired a token using the MSI, msiEndpoint({IMDS_TOKEN_ENDPOINT})",
+        )
+        t2 = test_msi_endpoint_from_user_assigned_id(args)
+        if t2 is None:
+            continue
+        klog.info(
+            "main.go:114",
+            "successfully acquired a token, userAssignedID MSI, "
+            f"msiEndpoint({IMDS_TOKEN_ENDPOINT}) clientID({args.clientid})",
+        )
+        if t1 != t2:
+            # The Go demo prints both tokens here; the port never prints a token.
+            klog.error(
+                "main.go:117", "msi, emsi test failed with t1(<redacted>) and t2(<redacted>)"
+            )
+        test_instance_metadata_requests()
+        time.sleep(args.retry_wait_time)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
