@@ -7,7 +7,11 @@ from collections.abc import Callable
 from typing import Any
 
 from . import ids, knobs
+from .arm.authorization.models import RoleAssignments
+from .arm.compute.models import ScaleSets
+from .arm.containerservice.models import ClusterHook, ManagedClusters
 from .arm.lro import Operations, iso
+from .arm.msi.models import UserAssignedIdentities
 from .arm.rbac import Authorizer, assignment_doc, role_by_name, save_assignment
 from .arm.resources.models import Features, Providers, ResourceGroups
 from .arm.routing import ArmRouter
@@ -45,6 +49,12 @@ class Lab:
         # Called with a scope being deleted, before its resources go (e.g. a cluster's API).
         self.scope_hooks: list[ScopeHook] = []
         self.operations.register("resourceGroups/delete", self._finish_delete_group)
+        # Called when a managed cluster operation finishes (see containerservice.models).
+        self.cluster_hooks: list[ClusterHook] = []
+        self.identities = UserAssignedIdentities(self)
+        self.role_assignments = RoleAssignments(self)
+        self.scale_sets = ScaleSets(self)
+        self.clusters = ManagedClusters(self)
         for routes in ARM_ROUTES:
             self.arm_router.add(routes)
         self.seed()

@@ -5,6 +5,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from .arm import operations as arm_operations
+from .arm.authorization import http as arm_authorization
+from .arm.compute import http as arm_compute
+from .arm.containerservice import http as arm_containerservice
+from .arm.msi import http as arm_msi
 from .arm.resources import http as arm_resources
 
 if TYPE_CHECKING:
@@ -14,4 +18,9 @@ if TYPE_CHECKING:
 ARM_ROUTES: tuple[list[ArmRoute], ...] = (
     arm_operations.routes,
     arm_resources.routes,
+    arm_containerservice.routes,
+    arm_msi.routes,
+    arm_compute.routes,
+    # Last: its `{scope*}` templates span any number of segments.
+    arm_authorization.routes,
 )

@@ -24,9 +24,15 @@ def _operation(req: ArmRequest) -> dict:
 
 
 async def operation_status(req: ArmRequest) -> Response:
-    """Always 200 with the operation's status document."""
+    """Always 200 with the operation's status document (and Retry-After while it runs)."""
     op = _operation(req)
-    return json_response(req.lab.operations.status_body(op, req.path))
+    # Without Retry-After the SDKs fall back to their own interval: 30 s for AKS.
+    headers = (
+        {"Retry-After": str(int(req.lab.knobs["retry_after_seconds"]))}
+        if op["status"] == "InProgress"
+        else None
+    )
+    return json_response(req.lab.operations.status_body(op, req.path), headers=headers)
 
 
 async def operation_result(req: ArmRequest) -> Response:
