@@ -29,6 +29,8 @@ KNOBS: tuple[Knob, ...] = (
         "replication_delay_seconds", 0.0, "a new identity is unknown to role assignments this long"
     ),
     Knob("page_size", 100, "items per page before a nextLink"),
+    Knob("namespace_delete_seconds", 0.5, "a deleted namespace stays Terminating this long"),
+    Knob("pod_termination_seconds", 1.0, "longest a running pod takes to terminate when deleted"),
     Knob("max_body_bytes", 4 * 1024 * 1024, "largest request body accepted"),
     Knob("token_lifetime_seconds", 3599, "lifetime of access tokens the lab issues"),
 )

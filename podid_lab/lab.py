@@ -18,6 +18,7 @@ from .arm.routing import ArmRouter
 from .arm.table import ResourceTable
 from .entra.models import Directory
 from .home import LabHome
+from .kube.models import Clusters
 from .pki import ensure_pki
 from .registry import ARM_ROUTES
 from .store import Document, Store
@@ -45,6 +46,7 @@ class Lab:
         self.providers = Providers(self.store, self.knobs)
         self.features = Features(self.store, self.knobs)
         self.arm_router = ArmRouter()
+        self.kube = Clusters(self.store, self.knobs)
         self.entra_grants: dict[str, Any] = {}
         # Called with a scope being deleted, before its resources go (e.g. a cluster's API).
         self.scope_hooks: list[ScopeHook] = []
@@ -85,6 +87,7 @@ class Lab:
     def reset(self) -> None:
         """Forget every resource; keep the CA, keys, learner secret, knobs and port."""
         self.store.wipe()
+        self.kube.forget_all()
         self.seed()
 
     def close(self) -> None:

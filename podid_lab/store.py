@@ -120,6 +120,11 @@ class Store:
             row = self._db.execute("SELECT value FROM counters WHERE name=?", (name,)).fetchone()
         return int(row[0])
 
+    def value(self, name: str) -> int:
+        """A durable counter's current value (0 before its first increment)."""
+        row = self._db.execute("SELECT value FROM counters WHERE name=?", (name,)).fetchone()
+        return 0 if row is None else int(row[0])
+
     def wipe(self) -> None:
         """Remove every document and counter."""
         with self.transaction():
