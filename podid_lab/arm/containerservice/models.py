@@ -15,8 +15,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import yaml
-
 from ... import ids
 from ...home import write_private
 from ...store import Document
@@ -156,14 +154,12 @@ class ManagedClusters:
             "type": CLUSTER_TYPE,
             "location": location,
             "tags": body.get("tags") or {},
-            "sku": body.get("sku") or {"name": "Base", "tier": "Free"},
+            "sku": _sku(body.get("sku")),
             "properties": props,
             "_operationStarted": iso(time.time()),
         }
         if identity is not None:
             doc["identity"] = identity
-        if existing is not None and "_kube" in existing:
-            doc["_kube"] = existing["_kube"]
         self._provision_node_resources(doc, group, creating)
         self._lab.resources.put(doc)
         op = self._lab.operations.start(
@@ -568,13 +564,16 @@ class ManagedClusters:
             return None  # deleted (or superseded) while the operation ran
         props = doc["properties"]
         try:
-            doc["_kube"] = self._lab.kube.ensure(
+            first_pool = props["agentPoolProfiles"][0]
+            self._lab.kube.ensure(
                 doc["id"],
                 name=doc["name"],
                 kubernetes_version=props["currentKubernetesVersion"],
                 nodes=self.nodes(doc),
                 location=doc["location"],
                 node_resource_group=props["nodeResourceGroup"],
+                vm_size=first_pool["vmSize"],
+                max_pods=int(first_pool["maxPods"]),
             )
             for hook in self._lab.cluster_hooks:
                 hook(op["payload"]["event"], doc)
@@ -652,38 +651,25 @@ class ManagedClusters:
 
         A copy goes to the lab's kubeconfig folder (0600) for `podid-lab env`.
         """
-        if "_kube" not in doc:
+        try:
+            text = self._lab.kube.kubeconfig(
+                doc["id"], origin=base_url, ca_pem=self._lab.home.ca_cert.read_bytes(), admin=admin
+            ).encode()
+        except KeyError:
             raise ArmError(
                 400,
                 "BadRequest",
                 f"The managed cluster '{doc['name']}' is still being created; its credentials "
                 "are available once provisioningState is Succeeded.",
-            )
-        resource_group = doc["id"].split("/")[4]
-        role = "clusterAdmin" if admin else "clusterUser"
-        user = f"{role}_{resource_group}_{doc['name']}"
-        context = f"{doc['name']}-admin" if admin else doc["name"]
-        config = {
-            "apiVersion": "v1",
-            "clusters": [
-                {
-                    "cluster": {
-                        "certificate-authority-data": base64.b64encode(
-                            self._lab.home.ca_cert.read_bytes()
-                        ).decode(),
-                        "server": f"{base_url}{doc['_kube']}",
-                    },
-                    "name": doc["name"],
-                }
-            ],
-            "contexts": [{"context": {"cluster": doc["name"], "user": user}, "name": context}],
-            "current-context": context,
-            "kind": "Config",
-            "preferences": {},
-            "users": [
-                {"name": user, "user": {"token": self._lab.kube.token(doc["id"], admin=admin)}}
-            ],
-        }
-        text = yaml.safe_dump(config, sort_keys=False).encode()
+            ) from None
         write_private(self._kubeconfig_path(doc, admin), text)
-        return {"kubeconfigs": [{"name": role, "value": base64.b64encode(text).decode()}]}
+        name = "clusterAdmin" if admin else "clusterUser"
+        return {"kubeconfigs": [{"name": name, "value": base64.b64encode(text).decode()}]}
+
+
+def _sku(wanted: dict[str, Any] | None) -> Document:
+    """The SKU, defaulting to Base/Free; AKS still accepts its old name `Basic` for `Base`."""
+    sku = {"name": "Base", "tier": "Free", **(wanted or {})}
+    if sku["name"] == "Basic":
+        sku["name"] = "Base"
+    return sku
