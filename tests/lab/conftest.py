@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 from azure.identity import ClientSecretCredential
+from azure.mgmt.authorization import AuthorizationManagementClient
+from azure.mgmt.compute import ComputeManagementClient
+from azure.mgmt.containerservice import ContainerServiceClient
+from azure.mgmt.msi import ManagedServiceIdentityClient
 from azure.mgmt.resource.features import FeatureClient
 from azure.mgmt.resource.resources import ResourceManagementClient
 
@@ -94,3 +99,89 @@ def admin(lab_home: LabHome, lab_info: dict[str, Any]) -> Any:
         )
 
     return call
+
+
+# -- the providers the tutorial uses (AKS, managed identities, roles, compute) -------------------
+
+
+@dataclass
+class Azure:
+    """One lab's connection info, the learner's credential and every SDK client the tutorial
+    uses, pointed at that lab."""
+
+    home: LabHome
+    info: dict[str, Any]
+    credential: ClientSecretCredential
+    resources: ResourceManagementClient
+    features: FeatureClient
+    aks: ContainerServiceClient
+    msi: ManagedServiceIdentityClient
+    auth: AuthorizationManagementClient
+    compute: ComputeManagementClient
+
+    @property
+    def sub(self) -> str:
+        return f"/subscriptions/{self.info['subscription_id']}"
+
+    def admin(self, method: str, path: str, body: Any = None) -> Any:
+        """Call one of this lab's admin routes with its admin key."""
+        import requests
+
+        return requests.request(
+            method,
+            f"{self.info['arm_endpoint']}{path}",
+            json=body,
+            headers={"x-podid-lab-key": self.home.admin_key()},
+            verify=self.info["ca_bundle"],
+            timeout=30,
+        )
+
+
+def azure_for(home: LabHome) -> Azure:
+    """SDK clients for the lab running at `home`."""
+    info = connection_info(home, int(home.port_file.read_text()))
+    credential = ClientSecretCredential(
+        info["tenant_id"],
+        info["client_id"],
+        info["client_secret"],
+        authority=info["authority_host"],
+        disable_instance_discovery=True,
+        connection_verify=info["ca_bundle"],
+    )
+    sub, kwargs = info["subscription_id"], arm_kwargs(info)
+    return Azure(
+        home=home,
+        info=info,
+        credential=credential,
+        resources=ResourceManagementClient(credential, sub, **kwargs),
+        features=FeatureClient(credential, sub, **kwargs),
+        aks=ContainerServiceClient(credential, sub, **kwargs),
+        msi=ManagedServiceIdentityClient(credential, sub, **kwargs),
+        auth=AuthorizationManagementClient(credential, sub, **kwargs),
+        compute=ComputeManagementClient(credential, sub, **kwargs),
+    )
+
+
+@pytest.fixture(scope="session")
+def azure(lab_home: LabHome) -> Azure:
+    """SDK clients on the session's shared lab."""
+    return azure_for(lab_home)
+
+
+@pytest.fixture(scope="module")
+def own_azure(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Azure]:
+    """A lab of the module's own, for tests that reset it or change subscription-wide state
+    (preview features) that other tests must not see."""
+    home = LabHome(tmp_path_factory.mktemp("own-lab"))
+    # The background lab reads its home from the environment; the shared lab's must survive.
+    saved = os.environ.get("PODID_LAB_HOME")
+    os.environ["PODID_LAB_HOME"] = str(home.root)
+    try:
+        start(home, port=0)
+    finally:
+        if saved is None:
+            os.environ.pop("PODID_LAB_HOME", None)
+        else:
+            os.environ["PODID_LAB_HOME"] = saved
+    yield azure_for(home)
+    stop(home)
