@@ -17,6 +17,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from . import admin
 from .arm.http import arm_endpoint
 from .entra import http as entra_http
+from .kube import http as kube_http
 from .lab import Lab
 
 log = logging.getLogger("podid_lab")
@@ -68,7 +69,7 @@ async def _server_error(request: Request, exc: Exception) -> Response:
 
 def build_app(lab: Lab, *, tickers: list[Callable[[], None]] | None = None) -> ASGIApp:
     """The ASGI app serving `lab`, with a background ticker for due operations."""
-    ticks: list[Callable[[], None]] = [lab.operations.tick, *(tickers or [])]
+    ticks: list[Callable[[], None]] = [lab.operations.tick, lab.kube.tick, *(tickers or [])]
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -90,6 +91,7 @@ def build_app(lab: Lab, *, tickers: list[Callable[[], None]] | None = None) -> A
     routes = [
         *admin.routes,
         *entra_http.routes,
+        *kube_http.routes,
         Route("/{path:path}", arm_endpoint, methods=ALL_METHODS),
     ]
     app = Starlette(
