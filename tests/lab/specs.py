@@ -34,7 +34,6 @@ SPECS = {
     "compute": "compute/resource-manager/Microsoft.Compute/Compute/stable/2026-04-01/"
     "ComputeRP.VirtualMachines_List.excerpt.json",
 }
-AKS_EXAMPLES = SPEC_ROOT / Path(SPECS["aks"]).parent / "examples"
 
 
 def require_specs() -> None:
@@ -103,8 +102,8 @@ def without_nulls(value: Any) -> Any:
     return value
 
 
-def response_schema(name: str, path: str, method: str, status: int) -> dict[str, Any]:
-    """The schema of one operation's response."""
+def response_schema(name: str, path: str, method: str, status: int | str) -> dict[str, Any]:
+    """The schema of one operation's response (`status` "default" for its error body)."""
     responses = resolved(name)["paths"][path][method.lower()]["responses"]
     return responses[str(status)]["schema"]  # type: ignore[no-any-return]
 
@@ -119,7 +118,8 @@ def check(body: Any, schema: dict[str, Any]) -> None:
     jsonschema.Draft4Validator(schema).validate(without_nulls(body))
 
 
-def example(name: str) -> dict[str, Any]:
-    """An official AKS example file."""
+def example(spec: str, name: str) -> dict[str, Any]:
+    """An official example file saved beside a spec."""
     require_specs()
-    return json.loads((AKS_EXAMPLES / name).read_text())  # type: ignore[no-any-return]
+    path = SPEC_ROOT / Path(SPECS[spec]).parent / "examples" / name
+    return json.loads(path.read_text())  # type: ignore[no-any-return]

@@ -76,7 +76,7 @@ def test_pod_identity_needs_the_feature_and_then_the_provider_registered(az: Azu
 def test_service_principal_cluster_is_refused(az: Azure) -> None:
     """The official pod-identity example uses a service-principal cluster: AKS refuses it."""
     register_pod_identity_preview(az)
-    body = example("ManagedClustersCreate_PodIdentity.json")["parameters"]["parameters"]
+    body = example("aks", "ManagedClustersCreate_PodIdentity.json")["parameters"]["parameters"]
     body["location"] = "japaneast"
     error = _refused(
         lambda: az.aks.managed_clusters.begin_create_or_update(_group(az), "clustername1", body)
