@@ -1,4 +1,5 @@
-"""Measure the lab: cold start, ARM GET latency, and 50 concurrent learners' ARM flows.
+"""Measure the lab: cold start, ARM GET latency, AKS cluster create/delete wall time, and 50
+concurrent learners' ARM flows.
 
 Run with `make bench` (or `python bench/bench_lab.py --learners 50`). Each run uses a fresh lab
 home in a temporary folder and a free port, and prints one table of numbers.
@@ -17,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from azure.identity import ClientSecretCredential
+from azure.mgmt.containerservice import ContainerServiceClient
 from azure.mgmt.resource.features import FeatureClient
 from azure.mgmt.resource.resources import ResourceManagementClient
 
@@ -50,6 +52,44 @@ def clients(home: LabHome) -> tuple[ResourceManagementClient, FeatureClient]:
         ResourceManagementClient(cred, info["subscription_id"], **kwargs),
         FeatureClient(cred, info["subscription_id"], **kwargs),
     )
+
+
+def cluster_times(home: LabHome, runs: int) -> tuple[list[float], list[float]]:
+    """Wall time of an AKS cluster create and delete, polled as a notebook does (the SDK's
+    default interval, so the lab's Retry-After sets the pace)."""
+    info = connection_info(home, int(home.port_file.read_text()))
+    cred = ClientSecretCredential(
+        info["tenant_id"],
+        info["client_id"],
+        info["client_secret"],
+        authority=info["authority_host"],
+        disable_instance_discovery=True,
+        connection_verify=info["ca_bundle"],
+    )
+    aks = ContainerServiceClient(
+        cred,
+        info["subscription_id"],
+        base_url=info["arm_endpoint"],
+        connection_verify=info["ca_bundle"],
+    )
+    body = {
+        "location": "japaneast",
+        "identity": {"type": "SystemAssigned"},
+        "properties": {
+            "agentPoolProfiles": [{"name": "nodepool1", "count": 3}],
+            "networkProfile": {"networkPlugin": "azure"},
+        },
+    }
+    creates, deletes = [], []
+    for run in range(runs):
+        name = f"bench-aks-{run}"
+        t0 = time.perf_counter()
+        aks.managed_clusters.begin_create_or_update("bench-get", name, body).result()
+        creates.append(time.perf_counter() - t0)
+        t0 = time.perf_counter()
+        aks.managed_clusters.begin_delete("bench-get", name).result()
+        deletes.append(time.perf_counter() - t0)
+    return creates, deletes
 
 
 def timed(samples: list[float], lock: threading.Lock, fn: Callable[[], Any]) -> Any:
@@ -94,6 +134,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--learners", type=int, default=50)
     parser.add_argument("--gets", type=int, default=200)
+    parser.add_argument("--clusters", type=int, default=3)
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -114,6 +155,7 @@ def main() -> None:
                 t1 = time.perf_counter()
                 rm.resource_groups.get("bench-get")
                 gets.append(time.perf_counter() - t1)
+            creates, deletes = cluster_times(home, args.clusters)
 
             samples: list[float] = []
             lock = threading.Lock()
@@ -139,6 +181,10 @@ def main() -> None:
     print(
         f"  ARM GET latency, median / p95 ......... {statistics.median(gets) * 1000:.1f} / "
         f"{percentile(gets, 95) * 1000:.1f} ms ({args.gets} GETs)"
+    )
+    print(
+        f"  AKS cluster create / delete, max ...... {max(creates):.2f} / {max(deletes):.2f} s "
+        f"({args.clusters} each)"
     )
     print(f"  {args.learners} concurrent learners' ARM flows:")
     print(f"    errors .............................. {len(errors)}")
