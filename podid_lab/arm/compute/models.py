@@ -37,7 +37,7 @@ class ScaleSets:
         doc = self._lab.resources.get(resource_id)
         return doc if doc is not None and doc["type"] == SCALE_SET_TYPE else None
 
-    def list(self, scope: str) -> list[Document]:
+    def in_scope(self, scope: str) -> list[Document]:
         """Scale sets below `scope`."""
         return self._lab.resources.list(scope, SCALE_SET_TYPE)
 

@@ -67,12 +67,12 @@ async def delete_cluster(req: ArmRequest) -> Response:
 
 async def list_in_group(req: ArmRequest) -> Response:
     group = req.require_resource_group()
-    return page(req, [ManagedClusters.arm_doc(d) for d in req.lab.clusters.list(group["id"])])
+    return page(req, [ManagedClusters.arm_doc(d) for d in req.lab.clusters.in_scope(group["id"])])
 
 
 async def list_in_subscription(req: ArmRequest) -> Response:
     scope = f"/subscriptions/{ids.SUBSCRIPTION_ID}"
-    return page(req, [ManagedClusters.arm_doc(d) for d in req.lab.clusters.list(scope)])
+    return page(req, [ManagedClusters.arm_doc(d) for d in req.lab.clusters.in_scope(scope)])
 
 
 async def user_credential(req: ArmRequest) -> Response:

@@ -114,7 +114,7 @@ class ManagedClusters:
         doc = self._lab.resources.get(resource_id)
         return doc if doc is not None and doc["type"] == CLUSTER_TYPE else None
 
-    def list(self, scope: str) -> list[Document]:
+    def in_scope(self, scope: str) -> list[Document]:
         """Clusters below `scope`."""
         return self._lab.resources.list(scope, CLUSTER_TYPE)
 
@@ -547,7 +547,7 @@ class ManagedClusters:
                     ),
                 },
             )
-        for old_set in lab.scale_sets.list(node_group["id"]):
+        for old_set in lab.scale_sets.in_scope(node_group["id"]):
             if old_set["name"].lower() not in wanted_sets:
                 lab.resources.delete(old_set["id"])
 
@@ -637,7 +637,7 @@ class ManagedClusters:
             hook("deleted", doc)
 
     def _scope_deleted(self, scope: str) -> None:
-        for doc in self.list(scope):
+        for doc in self.in_scope(scope):
             self._remove(doc)
 
     # -- credentials --------------------------------------------------------------------------

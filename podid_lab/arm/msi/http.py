@@ -62,13 +62,15 @@ async def delete_identity(req: ArmRequest) -> Response:
 async def list_in_group(req: ArmRequest) -> Response:
     group = req.require_resource_group()
     return page(
-        req, [UserAssignedIdentities.arm_doc(d) for d in req.lab.identities.list(group["id"])]
+        req, [UserAssignedIdentities.arm_doc(d) for d in req.lab.identities.in_scope(group["id"])]
     )
 
 
 async def list_in_subscription(req: ArmRequest) -> Response:
     scope = f"/subscriptions/{ids.SUBSCRIPTION_ID}"
-    return page(req, [UserAssignedIdentities.arm_doc(d) for d in req.lab.identities.list(scope)])
+    return page(
+        req, [UserAssignedIdentities.arm_doc(d) for d in req.lab.identities.in_scope(scope)]
+    )
 
 
 routes = [

@@ -47,7 +47,7 @@ class UserAssignedIdentities:
         doc = self._lab.resources.get(resource_id)
         return doc if doc is not None and doc["type"] == IDENTITY_TYPE else None
 
-    def list(self, scope: str) -> list[Document]:
+    def in_scope(self, scope: str) -> list[Document]:
         """Identities below `scope` (a subscription or resource group)."""
         return self._lab.resources.list(scope, IDENTITY_TYPE)
 
@@ -94,7 +94,7 @@ class UserAssignedIdentities:
         return True
 
     def _scope_deleted(self, scope: str) -> None:
-        for doc in self.list(scope):
+        for doc in self.in_scope(scope):
             self._lab.directory.remove(doc["properties"]["principalId"])
 
     @staticmethod
