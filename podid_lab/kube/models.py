@@ -228,6 +228,7 @@ class Cluster:
         self._store = clusters.store
         self.doc = doc
         self.key: str = doc["key"]
+        self._reconciling: set[str] = set()
 
     @property
     def git_version(self) -> str:
@@ -490,7 +491,13 @@ class Cluster:
             "updateStrategy",
             {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": 0, "maxUnavailable": 1}},
         )
-        obj.setdefault("status", {})
+        zero = (
+            "currentNumberScheduled",
+            "numberMisscheduled",
+            "desiredNumberScheduled",
+            "numberReady",
+        )
+        obj["status"] = {field: 0 for field in zero}
 
     def replace(
         self,
@@ -857,8 +864,17 @@ class Cluster:
 
     def reconcile_daemon_set(self, ds: Obj) -> None:
         """One pod per eligible node, and the DaemonSet's status counts (the DS controller)."""
-        if ds["metadata"].get("deletionTimestamp"):
+        uid = ds["metadata"]["uid"]
+        # Its own pod and status writes call back here; one pass at a time sees them all.
+        if uid in self._reconciling or ds["metadata"].get("deletionTimestamp"):
             return
+        self._reconciling.add(uid)
+        try:
+            self._sync_daemon_set(ds)
+        finally:
+            self._reconciling.discard(uid)
+
+    def _sync_daemon_set(self, ds: Obj) -> None:
         meta, spec = ds["metadata"], ds["spec"]
         template = spec["template"]
         selector = template["spec"].get("nodeSelector") or {}
