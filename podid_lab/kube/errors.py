@@ -119,7 +119,7 @@ def method_not_allowed() -> KubeError:
     )
 
 
-def unsupported_media_type(content_type: str, accepted: list[str]) -> KubeError:
+def unsupported_media_type(accepted: list[str]) -> KubeError:
     """A PATCH content type the resource does not take."""
     return KubeError(
         415,

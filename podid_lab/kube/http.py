@@ -286,7 +286,7 @@ def _selectors(request: Request, kind: Kind) -> tuple[list[Requirement], list[Re
 
 def _delete_collection(request: Request, cluster: Cluster, kind: Kind, namespace: str) -> Response:
     labels, fields = _selectors(request, kind)
-    listing = cluster.list(kind, namespace, labels=labels, fields=fields)
+    listing = cluster.list_objects(kind, namespace, labels=labels, fields=fields)
     for item in listing["items"]:
         meta = item["metadata"]
         cluster.delete(kind, meta.get("namespace", ""), meta["name"])
@@ -301,7 +301,7 @@ async def _read_collection(
     if _flag(request, "watch"):
         stream = _watch(request, cluster, kind, namespace, labels, fields, include)
         return StreamingResponse(stream, media_type="application/json")
-    listing = cluster.list(
+    listing = cluster.list_objects(
         kind,
         namespace,
         labels=labels,
@@ -361,7 +361,7 @@ async def _watch(
 
     try:
         if since in ("", "0"):
-            listing = cluster.list(kind, namespace, labels=labels, fields=fields)
+            listing = cluster.list_objects(kind, namespace, labels=labels, fields=fields)
             last = int(listing["metadata"]["resourceVersion"])
             for item in listing["items"]:
                 yield encode("ADDED", dict(item, apiVersion=kind.api_version, kind=kind.kind))

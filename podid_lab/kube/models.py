@@ -175,7 +175,7 @@ class Clusters:
         name = cluster.doc["name"]
         user = f"{'clusterAdmin' if admin else 'clusterUser'}_{_resource_group(cluster_id)}_{name}"
         context = f"{name}-admin" if admin else name
-        config = {
+        config: Obj = {
             "apiVersion": "v1",
             "clusters": [
                 {
@@ -286,7 +286,7 @@ class Cluster:
         """Every object of a kind (in one namespace, or all), in key order."""
         return [obj for _, obj in self._store.scan(OBJECTS, self.prefix(kind, namespace))]
 
-    def list(
+    def list_objects(
         self,
         kind: Kind,
         namespace: str,
@@ -821,7 +821,7 @@ class Cluster:
     def sync_nodes(self, names: list[str]) -> None:
         """Make the Node objects match the pool's instances (adds, upgrades, removes)."""
         version = self.git_version
-        wanted = set(names)
+        wanted: set[str] = set(names)
         for node in self.items(NODES):
             if node["metadata"]["name"] not in wanted:
                 self.remove_object(NODES, node)
