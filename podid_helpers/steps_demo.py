@@ -1,0 +1,207 @@
+"""06-deploy-demo: the article's demo pod, and its log, which shows the identity at work."""
+
+from __future__ import annotations
+
+import re
+import time
+from typing import TYPE_CHECKING, Any
+
+from .errors import PodidError, StepOrderError
+from .live import LiveStatus, wait_until
+from .lookups import (
+    STEP_DEMO,
+    STEP_POD_IDENTITY,
+    find_pod,
+    kube_errors,
+    node_resource_group_id,
+    pod_identity_entry,
+    require_cluster,
+    require_identity,
+)
+from .manifests import DEMO_POD, demo_pod_yaml
+from .results import DemoLog, StepResult
+
+if TYPE_CHECKING:
+    from .session import Session
+
+__all__ = ["SUCCESS_MARKERS", "demo_manifest", "deploy_demo", "follow_demo_logs", "log_line_text"]
+
+# Stable substrings of demo v1.6.3's success lines (the whole lines carry times and JSON).
+SUCCESS_MARKERS = (
+    "successfully acquired a token using the MSI",
+    "successfully acquired a token, userAssignedID MSI",
+    "successfully made GET on instance metadata",
+)
+POD_START_TIMEOUT = 120.0
+_KLOG_HEADER = re.compile(r"^([IWEF])\d{4} \d{2}:\d{2}:\d{2}\.\d+\s+\d+\s+")
+_WAITING_FAILURES = ("ErrImagePull", "ImagePullBackOff", "CrashLoopBackOff", "InvalidImageName")
+
+
+def demo_manifest(session: Session) -> str:
+    """The demo pod's YAML for this learner's names and IDs (what ``deploy_demo`` applies)."""
+    s = session.settings
+    cluster = require_cluster(session)
+    identity = require_identity(session)
+    return demo_pod_yaml(
+        namespace=s.namespace,
+        selector=s.pod_identity_name,
+        subscription_id=session.subscription_id,
+        client_id=str(identity.client_id),
+        # The scope the role was granted on, so the pod's VM listing is allowed.
+        resource_group=node_resource_group_id(session, cluster).rsplit("/", 1)[-1],
+    )
+
+
+def _wanted(session: Session) -> dict[str, Any]:
+    import yaml  # type: ignore[import-untyped]
+
+    parsed: dict[str, Any] = yaml.safe_load(demo_manifest(session))
+    return parsed
+
+
+def _same_pod(pod: Any, wanted: dict[str, Any]) -> bool:
+    container = wanted["spec"]["containers"][0]
+    labels = (pod.metadata.labels or {}) if pod.metadata else {}
+    current = pod.spec.containers[0] if pod.spec and pod.spec.containers else None
+    return bool(
+        current is not None
+        and labels.get("aadpodidbinding") == wanted["metadata"]["labels"]["aadpodidbinding"]
+        and current.image == container["image"]
+        and list(current.args or []) == container["args"]
+    )
+
+
+def pod_state(pod: Any) -> str:
+    """Running/Pending/…, or the container's waiting reason (ErrImagePull…) when it has one."""
+    status = pod.status
+    for container in (status.container_statuses if status else None) or []:
+        waiting = container.state.waiting if container.state else None
+        if waiting is not None and waiting.reason:
+            return str(waiting.reason)
+    return str((status.phase if status else None) or "Pending")
+
+
+def _ensure_namespace(session: Session, namespace: str) -> None:
+    from kubernetes.client import V1Namespace, V1ObjectMeta
+    from kubernetes.client.exceptions import ApiException
+
+    with kube_errors():
+        try:
+            session.core_v1.read_namespace(namespace)
+        except ApiException as exc:
+            if exc.status != 404:
+                raise
+            # AKS creates it when the pod identity is added; this covers a deleted namespace.
+            session.core_v1.create_namespace(V1Namespace(metadata=V1ObjectMeta(name=namespace)))
+
+
+def _delete_pod_and_wait(session: Session, namespace: str) -> None:
+    with kube_errors():
+        session.core_v1.delete_namespaced_pod(DEMO_POD, namespace)
+    ok, _ = wait_until(
+        f"replacing pod {DEMO_POD}",
+        lambda: (find_pod(session, DEMO_POD, namespace) is None, "Terminating"),
+        timeout=POD_START_TIMEOUT,
+    )
+    if not ok:
+        raise PodidError(f"pod {DEMO_POD!r} is still terminating; run this cell again shortly.")
+
+
+def deploy_demo(session: Session) -> StepResult:
+    """Create the demo pod from ``demo_manifest()`` (``kubectl apply``) and wait for Running."""
+    from kubernetes.client import V1Pod
+
+    s = session.settings
+    cluster = require_cluster(session)
+    if pod_identity_entry(cluster, s.pod_identity_name, s.namespace) is None:
+        raise StepOrderError(
+            STEP_POD_IDENTITY,
+            f"pod identity {s.pod_identity_name!r} not found in namespace {s.namespace!r} "
+            f"on cluster {s.cluster_name!r}",
+        )
+    wanted = _wanted(session)
+    existing = find_pod(session, DEMO_POD, s.namespace)
+    changed = existing is None or not _same_pod(existing, wanted)
+    if existing is not None and changed:
+        # A pod's spec cannot change in place; kubectl would refuse too. Replace it.
+        _delete_pod_and_wait(session, s.namespace)
+    if changed:
+        _ensure_namespace(session, s.namespace)
+        with kube_errors():
+            body = V1Pod.from_dict(wanted)
+            assert body is not None  # from_dict returns None only for None
+            session.core_v1.create_namespaced_pod(s.namespace, body)
+
+    def running() -> tuple[bool, str]:
+        pod = find_pod(session, DEMO_POD, s.namespace)
+        state = pod_state(pod) if pod is not None else "(gone)"
+        return state in ("Running", "Succeeded", "Failed", *_WAITING_FAILURES), state
+
+    _, state = wait_until(f"starting pod {DEMO_POD}", running, timeout=POD_START_TIMEOUT)
+    if state != "Running":
+        raise PodidError(
+            f"pod {DEMO_POD!r} is {state}, not Running. "
+            f"See its events: kubectl describe pod {DEMO_POD} -n {s.namespace}"
+        )
+    return StepResult(
+        step="deploy_demo",
+        changed=changed,
+        summary=f"pod {DEMO_POD!r} {'created' if changed else 'exists'} in namespace "
+        f"{s.namespace!r}",
+        details=(f"status: {state}", f"label aadpodidbinding: {s.pod_identity_name}"),
+    )
+
+
+def log_line_text(line: str) -> str:
+    """A klog line without its date and time, so stored outputs compare across runs."""
+    return _KLOG_HEADER.sub(r"\1 ", line.rstrip("\n"))
+
+
+def follow_demo_logs(session: Session, *, timeout: float = 60.0) -> DemoLog:
+    """Follow the demo pod's log (``kubectl logs --follow``) until the success lines appear."""
+    from kubernetes import watch
+
+    s = session.settings
+    if find_pod(session, DEMO_POD, s.namespace) is None:
+        raise StepOrderError(STEP_DEMO, f"pod {DEMO_POD!r} not found in namespace {s.namespace!r}")
+    lines: list[str] = []
+    seen: set[str] = set()
+    deadline = time.monotonic() + timeout
+    stream = watch.Watch()  # type: ignore[no-untyped-call]
+    with LiveStatus(f"following the log of pod {DEMO_POD}") as live, kube_errors():
+        try:
+            for line in stream.stream(  # type: ignore[no-untyped-call]
+                session.core_v1.read_namespaced_pod_log,
+                name=DEMO_POD,
+                namespace=s.namespace,
+                follow=True,
+                _request_timeout=timeout,
+            ):
+                lines.append(str(line))
+                seen.update(m for m in SUCCESS_MARKERS if m in line)
+                live.show(f"{len(lines)} lines")
+                if len(seen) == len(SUCCESS_MARKERS) or time.monotonic() > deadline:
+                    break
+        except _read_timeouts():
+            pass  # no new line before the timeout: report what was read
+        finally:
+            stream.stop()  # type: ignore[no-untyped-call]
+    succeeded = len(seen) == len(SUCCESS_MARKERS)
+    return DemoLog(
+        step="follow_demo_logs",
+        changed=False,
+        summary=(
+            f"pod {DEMO_POD!r} got tokens for its managed identity"
+            if succeeded
+            else f"pod {DEMO_POD!r} has not logged the success lines within {timeout:.0f} s"
+        ),
+        details=tuple(log_line_text(line) for line in lines),
+        lines=tuple(lines),
+        succeeded=succeeded,
+    )
+
+
+def _read_timeouts() -> tuple[type[BaseException], ...]:
+    import urllib3.exceptions
+
+    return (urllib3.exceptions.ReadTimeoutError, urllib3.exceptions.ProtocolError, TimeoutError)
