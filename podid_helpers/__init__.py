@@ -1,6 +1,7 @@
-"""Helpers for the AAD Pod Identity tutorial: settings, checks, errors (read them with ``??``)."""
+"""Helpers for the AAD Pod Identity tutorial: settings, steps, checks (read them with ``??``)."""
 
 from .checks import CheckReport, CheckResult
+from .cleanup import clean_up
 from .errors import (
     AzureOperationError,
     CheckFailedError,
@@ -13,7 +14,12 @@ from .errors import (
     translate_kube_error,
 )
 from .form import SettingsForm, is_headless, settings_form
+from .kubeconfig import export_line, write_kubeconfig
+from .manifests import DEMO_IMAGE, DEMO_POD, demo_pod_manifest, demo_pod_yaml
+from .overview import Progress, ProgressItem, progress
 from .redact import Secret, display_path, mask_secret
+from .results import DemoLog, KubeconfigResult, StepResult
+from .session import TAGS, Session, SignIn, connect
 from .settings import (
     AZURE_REGIONS,
     DEFAULT_SETTINGS_PATH,
@@ -28,30 +34,100 @@ from .settings import (
     settings_violations,
     validate_settings,
 )
+from .steps_cluster import (
+    create_cluster,
+    create_resource_group,
+    enable_pod_identity,
+    get_credentials,
+)
+from .steps_demo import SUCCESS_MARKERS, demo_manifest, deploy_demo, follow_demo_logs, log_line_text
+from .steps_identity import add_pod_identity, assign_vm_contributor, create_identity
+from .steps_subscription import register_pod_identity_feature
+from .verify import (
+    check_cleaned_up,
+    check_cluster_ready,
+    check_demo_logs,
+    check_demo_running,
+    check_feature_registered,
+    check_identity,
+    check_kubeconfig,
+    check_lab_reachable,
+    check_nmi_ready,
+    check_nodes_ready,
+    check_pod_identity,
+    check_pod_identity_enabled,
+    check_role_assignment,
+    check_secret_vs_no_secret,
+    check_settings_saved,
+)
 
 # The one list of public names; tests/helpers/test_exports.py guards it.
 __all__ = [
     "AZURE_REGIONS",
     "DEFAULT_SETTINGS_PATH",
+    "DEMO_IMAGE",
+    "DEMO_POD",
     "SETTING_FIELDS",
+    "SUCCESS_MARKERS",
+    "TAGS",
     "AzureOperationError",
     "CheckFailedError",
     "CheckReport",
     "CheckResult",
+    "DemoLog",
     "InvalidSettingError",
+    "KubeconfigResult",
     "KubernetesOperationError",
     "LabNotRunningError",
     "PodidError",
+    "Progress",
+    "ProgressItem",
     "Secret",
+    "Session",
     "Settings",
     "SettingsForm",
+    "SignIn",
     "StepOrderError",
+    "StepResult",
     "Violation",
+    "add_pod_identity",
+    "assign_vm_contributor",
+    "check_cleaned_up",
+    "check_cluster_ready",
+    "check_demo_logs",
+    "check_demo_running",
+    "check_feature_registered",
+    "check_identity",
+    "check_kubeconfig",
+    "check_lab_reachable",
+    "check_nmi_ready",
+    "check_nodes_ready",
+    "check_pod_identity",
+    "check_pod_identity_enabled",
+    "check_role_assignment",
+    "check_secret_vs_no_secret",
+    "check_settings_saved",
+    "clean_up",
+    "connect",
+    "create_cluster",
+    "create_identity",
+    "create_resource_group",
+    "demo_manifest",
+    "demo_pod_manifest",
+    "demo_pod_yaml",
+    "deploy_demo",
     "display_path",
+    "enable_pod_identity",
+    "export_line",
+    "follow_demo_logs",
+    "get_credentials",
     "is_headless",
     "load_settings",
+    "log_line_text",
     "mask_secret",
+    "progress",
     "read_settings",
+    "register_pod_identity_feature",
     "save_settings",
     "saved_settings",
     "settings_form",
@@ -60,4 +136,5 @@ __all__ = [
     "translate_azure_error",
     "translate_kube_error",
     "validate_settings",
+    "write_kubeconfig",
 ]
