@@ -12,7 +12,12 @@ from contextlib import contextmanager
 from enum import Enum
 from typing import TYPE_CHECKING, Any
 
-from .errors import StepOrderError, translate_azure_error, translate_kube_error
+from .errors import (
+    LabNotRunningError,
+    StepOrderError,
+    translate_azure_error,
+    translate_kube_error,
+)
 
 if TYPE_CHECKING:
     from azure.mgmt.containerservice.models import ManagedCluster
@@ -38,26 +43,38 @@ STEP_POD_IDENTITY = "05-pod-identity"
 STEP_DEMO = "06-deploy-demo"
 
 
+_UNREACHABLE = (
+    "Cannot reach {what}. With the offline lab, run connect() again (it starts the lab); "
+    "with Azure, check your network."
+)
+
+
 @contextmanager
 def azure_errors() -> Iterator[None]:
     """Re-raise Azure's errors as ``AzureOperationError`` with a sentence for the learner."""
-    from azure.core.exceptions import HttpResponseError
+    from azure.core.exceptions import HttpResponseError, ServiceRequestError
 
     try:
         yield
     except HttpResponseError as exc:
         raise translate_azure_error(exc) from exc
+    except ServiceRequestError:
+        # The request never got an answer; its text holds a host and port, shown nowhere.
+        raise LabNotRunningError(_UNREACHABLE.format(what="Azure Resource Manager")) from None
 
 
 @contextmanager
 def kube_errors() -> Iterator[None]:
     """Re-raise the Kubernetes API's errors as ``KubernetesOperationError``."""
     from kubernetes.client.exceptions import ApiException
+    from urllib3.exceptions import MaxRetryError
 
     try:
         yield
     except ApiException as exc:
         raise translate_kube_error(exc) from exc
+    except MaxRetryError:
+        raise LabNotRunningError(_UNREACHABLE.format(what="the cluster's API server")) from None
 
 
 def plain(value: object) -> object:

@@ -107,7 +107,7 @@ def _delete_pod_and_wait(session: Session, namespace: str) -> None:
         raise PodidError(f"pod {DEMO_POD!r} is still terminating; run this cell again shortly.")
 
 
-def deploy_demo(session: Session) -> StepResult:
+def deploy_demo(session: Session, *, timeout: float = POD_START_TIMEOUT) -> StepResult:
     """Create the demo pod from ``demo_manifest()`` (``kubectl apply``) and wait for Running."""
     from kubernetes.client import V1Pod
 
@@ -137,7 +137,7 @@ def deploy_demo(session: Session) -> StepResult:
         state = pod_state(pod) if pod is not None else "(gone)"
         return state in ("Running", "Succeeded", "Failed", *_WAITING_FAILURES), state
 
-    _, state = wait_until(f"starting pod {DEMO_POD}", running, timeout=POD_START_TIMEOUT)
+    _, state = wait_until(f"starting pod {DEMO_POD}", running, timeout=timeout)
     if state != "Running":
         raise PodidError(
             f"pod {DEMO_POD!r} is {state}, not Running. "
