@@ -1,0 +1,50 @@
+"""Run the tutorial's steps up to a point, and probe which parts the lab serves yet."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import pytest
+
+import podid_helpers as ph
+
+ORDER = (
+    ph.register_pod_identity_feature,
+    ph.create_resource_group,
+    ph.create_cluster,
+    ph.get_credentials,
+    ph.enable_pod_identity,
+    ph.create_identity,
+    ph.assign_vm_contributor,
+    ph.add_pod_identity,
+)
+
+
+def run_through(session: Any, last: Any) -> None:
+    """Run every step in tutorial order up to and including ``last``."""
+    for step in ORDER:
+        step(session)
+        if step is last:
+            return
+    raise AssertionError(f"{last} is not a step in ORDER")
+
+
+def require_pod_identity_addon(session: Any, seconds: float = 5.0) -> None:
+    """Skip unless the lab's add-on made the AzureIdentity for the (already added) pod identity.
+
+    Capability probe: the add-on, NMI and the pods that run the demo land as one lab part.
+    """
+    s = session.settings
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            found = session.custom_objects.get_namespaced_custom_object(
+                "aadpodidentity.k8s.io", "v1", s.namespace, "azureidentities", s.pod_identity_name
+            )
+        except Exception:  # any failure means "not there yet"
+            found = None
+        if found:
+            return
+        time.sleep(0.25)
+    pytest.skip("the lab has no pod identity add-on yet (no AzureIdentity after pod-identity add)")

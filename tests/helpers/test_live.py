@@ -1,0 +1,37 @@
+"""Progress display: nothing reaches stored outputs in headless runs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import podid_helpers as ph
+from podid_helpers.live import LiveStatus, wait_until
+
+
+def test_headless_status_prints_nothing(monkeypatch: Any, capsys: Any) -> None:
+    monkeypatch.setenv("PODID_HEADLESS", "1")
+    with LiveStatus("waiting") as live:
+        live.show("Creating")
+    assert capsys.readouterr() == ("", "")
+
+
+def test_without_a_notebook_or_terminal_nothing_is_written(monkeypatch: Any, capsys: Any) -> None:
+    monkeypatch.setenv("PODID_HEADLESS", "0")
+    ok, state = wait_until("x", iter([(False, "a"), (True, "b")]).__next__, timeout=5, interval=0)
+    assert (ok, state) == (True, "b")
+    assert capsys.readouterr() == ("", "")
+
+
+def test_wait_until_gives_up_with_the_last_state(monkeypatch: Any) -> None:
+    monkeypatch.setenv("PODID_HEADLESS", "1")
+    assert wait_until("x", lambda: (False, "Registering"), timeout=0.1, interval=0.02) == (
+        False,
+        "Registering",
+    )
+
+
+def test_a_whole_step_leaves_only_its_result(session: Any, capsys: Any) -> None:
+    ph.create_resource_group(session)
+    result = ph.create_cluster(session)
+    assert capsys.readouterr() == ("", "")
+    assert result.text().startswith("✓ created cluster")
