@@ -56,6 +56,11 @@ class LiveStatus:
         self.close()
 
     @property
+    def watched(self) -> bool:
+        """Whether progress is shown at all (a human in JupyterLab or at a terminal)."""
+        return self._enabled
+
+    @property
     def elapsed(self) -> float:
         """Seconds since the status was created."""
         return time.monotonic() - self.started
@@ -112,7 +117,8 @@ def wait_for_poller(
     """Wait for an Azure long-running operation, showing ``state()`` (else the poller's)."""
     with LiveStatus(what) as live:
         while not poller.done():
-            shown = state() if state is not None else None
+            # state() costs a request: only ask when someone is watching.
+            shown = state() if state is not None and live.watched else None
             live.show(shown or poller.status())
             poller.wait(0.5)
         return poller.result()

@@ -35,3 +35,31 @@ def test_a_whole_step_leaves_only_its_result(session: Any, capsys: Any) -> None:
     result = ph.create_cluster(session)
     assert capsys.readouterr() == ("", "")
     assert result.text().startswith("✓ created cluster")
+
+
+class _Handle:
+    def __init__(self, shown: list[str], first: dict[str, str]) -> None:
+        self.shown = shown
+        shown.append(first["text/plain"])
+
+    def update(self, obj: dict[str, str], **kwargs: Any) -> None:
+        self.shown.append(obj["text/plain"])
+
+
+def test_in_jupyterlab_one_display_is_updated_then_emptied(monkeypatch: Any) -> None:
+    import IPython.display
+
+    from podid_helpers import live
+
+    shown: list[str] = []
+    monkeypatch.setenv("PODID_HEADLESS", "0")
+    monkeypatch.setattr(live, "_ipython_kernel", lambda: True)
+    monkeypatch.setattr(
+        IPython.display, "display", lambda obj, **kwargs: _Handle(shown, obj), raising=True
+    )
+    with LiveStatus("creating cluster aks") as status:
+        status.show("Creating")
+        status.show("Creating")
+    assert shown[0].startswith("⏳ creating cluster aks — Creating (")
+    assert shown[-1] == ""
+    assert len(shown) == 3
