@@ -69,7 +69,12 @@ async def _server_error(request: Request, exc: Exception) -> Response:
 
 def build_app(lab: Lab, *, tickers: list[Callable[[], None]] | None = None) -> ASGIApp:
     """The ASGI app serving `lab`, with a background ticker for due operations."""
-    ticks: list[Callable[[], None]] = [lab.operations.tick, lab.kube.tick, *(tickers or [])]
+    ticks: list[Callable[[], None]] = [
+        lab.operations.tick,
+        lab.kube.tick,
+        lab.runtime.tick,
+        *(tickers or []),
+    ]
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -87,6 +92,7 @@ def build_app(lab: Lab, *, tickers: list[Callable[[], None]] | None = None) -> A
             yield
         finally:
             task.cancel()
+            await lab.runtime.close()
 
     routes = [
         *admin.routes,
@@ -100,5 +106,5 @@ def build_app(lab: Lab, *, tickers: list[Callable[[], None]] | None = None) -> A
         exception_handlers={404: _not_found, 500: _server_error},
     )
     app.state.lab = lab
-    app.state.reset_hooks = []
+    app.state.reset_hooks = [lab.nmi.forget]
     return RequestIds(app)

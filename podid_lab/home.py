@@ -63,6 +63,10 @@ class LabHome:
         return self.root / "run" / "port"
 
     @property
+    def imds_port_file(self) -> Path:
+        return self.root / "run" / "imds-port"
+
+    @property
     def pid_file(self) -> Path:
         return self.root / "run" / "pid"
 

@@ -19,6 +19,9 @@ from .arm.table import ResourceTable
 from .entra.models import Directory
 from .home import LabHome
 from .kube.models import Clusters
+from .kubelet.runtime import PodRuntime
+from .nmi.addon import PodIdentityAddon
+from .nmi.models import Nmi
 from .pki import ensure_pki
 from .registry import ARM_ROUTES
 from .store import Document, Store
@@ -57,6 +60,13 @@ class Lab:
         self.role_assignments = RoleAssignments(self)
         self.scale_sets = ScaleSets(self)
         self.clusters = ManagedClusters(self)
+        self.addon = PodIdentityAddon(self)
+        self.nmi = Nmi(self)
+        self.runtime = PodRuntime(self)
+        # Where the lab serves HTTPS (ARM, Entra, Kubernetes) and plain-HTTP IMDS; set by the
+        # server once it listens, None when the lab is not serving.
+        self.origin: str | None = None
+        self.imds_origin: str | None = None
         for routes in ARM_ROUTES:
             self.arm_router.add(routes)
         self.seed()

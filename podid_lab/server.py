@@ -44,46 +44,88 @@ def configured_port() -> int:
     return int(raw)
 
 
-def serve(home: LabHome, port: int | None = None) -> None:
-    """Run the lab in this process until interrupted."""
-    import uvicorn
-
-    from .app import build_app
-    from .lab import Lab
-
-    home.ensure()
-    lab = Lab(home)
+def _listen(port: int, variable: str) -> socket.socket:
+    """A TCP socket bound to 127.0.0.1:`port` (0 = any free port)."""
     # proto=IPPROTO_TCP lets asyncio set TCP_NODELAY on accepted connections; without it a
     # response's body waits ~40 ms behind its headers (Nagle + delayed ACK).
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    wanted = configured_port() if port is None else port
     try:
-        sock.bind(("127.0.0.1", wanted))
+        sock.bind(("127.0.0.1", port))
     except OSError as exc:
+        sock.close()
         raise LabError(
-            f"cannot listen on 127.0.0.1:{wanted}: {exc.strerror}; is another lab running? "
-            "Set PODID_LAB_PORT to another port, or 0 for any free one."
+            f"cannot listen on 127.0.0.1:{port}: {exc.strerror}; is another lab running? "
+            f"Set {variable} to another port, or 0 for any free one."
         ) from None
-    bound = sock.getsockname()[1]
-    config = uvicorn.Config(
-        build_app(lab),
-        ssl_certfile=str(home.server_cert),
-        ssl_keyfile=str(home.server_key),
-        log_level="warning",
-        access_log=False,
-        timeout_graceful_shutdown=0.5,
+    return sock
+
+
+def imds_port(https_port: int) -> int:
+    """`PODID_LAB_IMDS_PORT`, else the port after the HTTPS one (any free one if that is 0)."""
+    raw = os.environ.get("PODID_LAB_IMDS_PORT", "")
+    if raw.isdigit():
+        return int(raw)
+    return https_port + 1 if https_port else 0
+
+
+def serve(home: LabHome, port: int | None = None) -> None:
+    """Run the lab in this process until interrupted: HTTPS for Azure and Kubernetes, plain
+    HTTP for the pods' IMDS endpoints (IMDS is plain HTTP)."""
+    import asyncio
+
+    import uvicorn
+
+    from .app import build_app
+    from .lab import Lab
+    from .nmi.http import build_imds_app
+
+    home.ensure()
+    wanted = configured_port() if port is None else port
+    sock = _listen(wanted, "PODID_LAB_PORT")
+    imds_sock = _listen(imds_port(wanted), "PODID_LAB_IMDS_PORT")
+    bound, imds_bound = sock.getsockname()[1], imds_sock.getsockname()[1]
+    lab = Lab(home)
+    lab.origin = f"https://127.0.0.1:{bound}"
+    lab.imds_origin = f"http://127.0.0.1:{imds_bound}"
+    server = uvicorn.Server(
+        uvicorn.Config(
+            build_app(lab),
+            ssl_certfile=str(home.server_cert),
+            ssl_keyfile=str(home.server_key),
+            log_level="warning",
+            access_log=False,
+            timeout_graceful_shutdown=0.5,
+        )
     )
-    server = uvicorn.Server(config)
+    imds = uvicorn.Server(
+        uvicorn.Config(
+            build_imds_app(lab),
+            log_level="warning",
+            access_log=False,
+            lifespan="off",
+            timeout_graceful_shutdown=0.5,
+        )
+    )
+
+    async def run_both() -> None:
+        # Only the HTTPS server handles signals; the IMDS server stops when it does.
+        imds_task = asyncio.create_task(imds._serve(sockets=[imds_sock]))
+        try:
+            await server.serve(sockets=[sock])
+        finally:
+            imds.should_exit = True
+            await imds_task
+
     write_public(home.port_file, f"{bound}\n".encode())
+    write_public(home.imds_port_file, f"{imds_bound}\n".encode())
     write_public(home.pid_file, f"{os.getpid()}\n".encode())
     try:
-        server.run(sockets=[sock])
+        asyncio.run(run_both())
     finally:
         lab.close()
-        for path in (home.pid_file,):
-            if path.exists() and path.read_text().strip() == str(os.getpid()):
-                path.unlink()
+        if home.pid_file.exists() and home.pid_file.read_text().strip() == str(os.getpid()):
+            home.pid_file.unlink()
 
 
 def _read_int(path: Any) -> int | None:

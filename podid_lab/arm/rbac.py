@@ -35,9 +35,10 @@ def role_by_name(name: str) -> dict[str, Any] | None:
 
 @lru_cache(maxsize=512)
 def _action_regex(pattern: str) -> re.Pattern[str]:
-    return re.compile(
-        "^" + ".*".join(re.escape(p) for p in pattern.split("*")) + "$", re.IGNORECASE
-    )
+    # A whole-segment wildcard also matches no segment at all: Managed Identity Operator's
+    # `userAssignedIdentities/*/assign/action` grants `userAssignedIdentities/assign/action`.
+    parts = [".*".join(re.escape(p) for p in chunk.split("*")) for chunk in pattern.split("/*/")]
+    return re.compile("^" + "(?:/.*)?/".join(parts) + "$", re.IGNORECASE)
 
 
 def role_allows(role: dict[str, Any], action: str) -> bool:

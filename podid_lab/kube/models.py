@@ -157,6 +157,10 @@ class Clusters:
         """Drop every watch cache (after the lab's state was wiped)."""
         self.hub.forget()
 
+    def all(self) -> list[Cluster]:
+        """Every cluster that has an API."""
+        return [Cluster(self, doc) for _, doc in self.store.scan(CLUSTERS)]
+
     def by_key(self, key: str) -> Cluster | None:
         """The cluster served under `/k8s/<key>`, or None."""
         doc = self.store.get(CLUSTERS, key)

@@ -14,12 +14,13 @@ import json
 import os
 import re
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
 from typing import Any
 
-from . import klog
+from .. import klog
 
 IMDS_TOKEN_ENDPOINT = "http://169.254.169.254/metadata/identity/oauth2/token"
 TOKEN_RETRIES = 2
@@ -164,8 +165,23 @@ def test_instance_metadata_requests() -> None:
     )
 
 
+def watch_parent() -> None:
+    """Exit when the lab that started us is gone (where no parent-death signal exists)."""
+    expected = os.environ.get("PODID_LAB_PARENT_PID")
+    if not expected:
+        return
+
+    def loop() -> None:
+        while os.getppid() == int(expected):
+            time.sleep(1.0)
+        os._exit(0)
+
+    threading.Thread(target=loop, name="parent-watchdog", daemon=True).start()
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    watch_parent()
     pod = f"{os.environ.get('MY_POD_NAMESPACE', '')}/{os.environ.get('MY_POD_NAME', '')}"
     klog.info(
         "main.go:33",

@@ -87,6 +87,9 @@ class ScaleSets:
         }
         if identities:
             doc["identity"] = {"type": "UserAssigned", "userAssignedIdentities": identities}
+        # Bookkeeping other parts keep on the scale set (e.g. the pod identity add-on's) stays.
+        old = self._lab.resources.get(doc["id"]) or {}
+        doc.update({k: v for k, v in old.items() if k.startswith("_")})
         return self._lab.resources.put(doc)
 
     @staticmethod

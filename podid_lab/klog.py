@@ -1,4 +1,4 @@
-"""Log lines in klog's format (`Lmmdd hh:mm:ss.uuuuuu   pid file:line] msg`), as Go demos print."""
+"""Log lines in klog's format (`Lmmdd hh:mm:ss.uuuuuu  pid file:line] msg`), as Go prints."""
 
 from __future__ import annotations
 

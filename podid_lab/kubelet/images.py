@@ -1,0 +1,63 @@
+"""The container images the lab can run, and what running each one means."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+
+from .. import klog
+
+
+@dataclass(frozen=True)
+class Image:
+    """An image the lab knows: a program to run, or a component the lab itself plays."""
+
+    repository: str
+    tags: tuple[str, ...]
+    # argv prefix of the process that stands in for the image's entrypoint; None when the lab
+    # itself plays the component (NMI is the lab's own /nmi endpoint).
+    program: tuple[str, ...] | None
+    startup_log: tuple[tuple[str, str], ...] = ()
+
+    def references(self) -> list[str]:
+        """The image references (`repository:tag`) the lab accepts for it."""
+        return [f"{self.repository}:{tag}" for tag in self.tags]
+
+
+DEMO = Image(
+    repository="mcr.microsoft.com/oss/azure/aad-pod-identity/demo",
+    tags=("v1.6.3",),
+    program=(sys.executable, "-m", "podid_lab.workloads.demo"),
+)
+NMI = Image(
+    repository="mcr.microsoft.com/oss/azure/aad-pod-identity/nmi",
+    tags=("v1.8.18", "v1.8.17"),
+    program=None,
+    startup_log=(
+        ("main.go:47", "starting nmi process. Version: v1.8.18. Build date: 2024-01-23-00:00"),
+        ("main.go:83", "running NMI in namespaced mode: true"),
+        ("nmi.go:52", "initializing in managed mode"),
+        ("probes.go:41", "initialized health probe on port 8085"),
+        ("probes.go:44", "started health probe"),
+        ("server.go:123", "listening on 127.0.0.1:2579"),
+    ),
+)
+IMAGES = (DEMO, NMI)
+
+
+def find(reference: str) -> Image | None:
+    """The known image for a reference (`docker.io/` prefixes and digests are not accepted)."""
+    for image in IMAGES:
+        if reference in image.references():
+            return image
+    return None
+
+
+def runnable() -> list[str]:
+    """Every image reference the lab can run, for the event that names them."""
+    return [ref for image in IMAGES for ref in image.references()]
+
+
+def startup_lines(image: Image) -> list[str]:
+    """The component's startup log, in klog format."""
+    return [klog.line("I", source, text) for source, text in image.startup_log]

@@ -1,0 +1,568 @@
+"""The lab's kubelet: runs pods whose image it knows as real processes, and reports on them.
+
+A pod scheduled to a node starts at once: its containers' processes get the pod's environment
+(downward API included) and reach "IMDS" through `AZURE_POD_IDENTITY_AUTHORITY_HOST`, which
+points at the pod's own NMI endpoint (also recorded on the pod as an annotation). Output becomes
+the container's log; phase and container statuses follow the process (Running, then
+CrashLoopBackOff with back-off when it exits). Images the lab cannot run end in ErrImagePull /
+ImagePullBackOff with an event naming those it can. Deleting a pod, its namespace or its cluster
+ends its processes; so does the lab's exit (a parent-death signal on Linux, and a watchdog in the
+workload elsewhere); a restarted lab starts its running pods again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import re
+import signal
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ..kube.kinds import PODS
+from ..kube.models import Cluster
+from ..kube.objects import timestamp
+from ..nmi.models import endpoint_path
+from ..store import Document
+from . import images
+
+if TYPE_CHECKING:
+    from ..lab import Lab
+
+log = logging.getLogger("podid_lab.kubelet")
+
+IMDS_ANNOTATION = "lab.podid.io/imds-endpoint"
+BACKOFF_BASE_SECONDS = 10.0
+BACKOFF_MAX_SECONDS = 300.0
+PULL_BACKOFF_SECONDS = 1.0
+_PR_SET_PDEATHSIG = 1
+_VAR_REF = re.compile(r"\$\(([A-Za-z_][A-Za-z0-9_]*)\)")
+PROJECT_ROOT = str(Path(__file__).resolve().parents[2])
+
+
+def _die_with_parent() -> None:
+    """In the child before exec: get SIGKILL when the lab exits (Linux only)."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    except OSError:
+        pass
+
+
+@dataclass
+class Container:
+    """One running (or exited) container process."""
+
+    key: tuple[str, str, str, str]  # cluster key, namespace, pod, container
+    uid: str
+    process: asyncio.subprocess.Process | None = None
+    started: float = 0.0
+    reader: asyncio.Task[None] | None = field(default=None, repr=False)
+
+
+def _field_value(pod: Document, path: str) -> str:
+    meta, spec, status = pod["metadata"], pod["spec"], pod.get("status", {})
+    values = {
+        "metadata.name": meta["name"],
+        "metadata.namespace": meta["namespace"],
+        "metadata.uid": meta.get("uid", ""),
+        "spec.nodeName": spec.get("nodeName", ""),
+        "spec.serviceAccountName": spec.get("serviceAccountName", ""),
+        "status.podIP": status.get("podIP", ""),
+        "status.hostIP": status.get("hostIP", ""),
+    }
+    return values.get(path, "")
+
+
+def container_env(pod: Document, container: Document) -> dict[str, str]:
+    """The container's environment as the kubelet builds it (values, downward API, $(VAR))."""
+    env: dict[str, str] = {}
+    for item in container.get("env") or []:
+        source = item.get("valueFrom") or {}
+        if "fieldRef" in source:
+            env[item["name"]] = _field_value(pod, source["fieldRef"].get("fieldPath", ""))
+        else:
+            env[item["name"]] = expand(str(item.get("value", "")), env)
+    return env
+
+
+def expand(text: str, env: dict[str, str]) -> str:
+    """Kubernetes' `$(VAR)` expansion (unknown references stay as written)."""
+    return _VAR_REF.sub(lambda m: env.get(m.group(1), m.group(0)), text)
+
+
+class PodRuntime:
+    """Keeps every scheduled pod's containers running, on the lab's event loop."""
+
+    def __init__(self, lab: Lab) -> None:
+        self._lab = lab
+        self._containers: dict[tuple[str, str, str, str], Container] = {}
+        self._next_start: dict[tuple[str, str, str, str], float] = {}
+        lab.kube.pod_removed_hooks.append(self._on_pod_removed)
+
+    # -- the reconcile loop -------------------------------------------------------------------
+
+    def tick(self) -> None:
+        """Start what should run, stop what should not (called by the lab's ticker)."""
+        if self._lab.origin is None:
+            return  # not serving (e.g. a CLI reset): nothing may run
+        live: set[tuple[str, str, str, str]] = set()
+        for cluster in self._lab.kube.all():
+            for pod in cluster.items(PODS):
+                if pod["spec"].get("nodeName"):
+                    self._reconcile(cluster, pod)
+                    meta = pod["metadata"]
+                    live.update(
+                        (cluster.key, meta["namespace"], meta["name"], c["name"])
+                        for c in pod["spec"].get("containers", [])
+                    )
+        for key in [k for k in self._containers if k not in live]:
+            self._stop(key)  # its pod, namespace or cluster is gone (or the lab was reset)
+
+    def _reconcile(self, cluster: Cluster, pod: Document) -> None:
+        meta = pod["metadata"]
+        if meta.get("deletionTimestamp"):
+            for container in pod["spec"].get("containers", []):
+                self._stop((cluster.key, meta["namespace"], meta["name"], container["name"]))
+            return
+        now = time.time()
+        for container in pod["spec"].get("containers", []):
+            key = (cluster.key, meta["namespace"], meta["name"], container["name"])
+            current = self._containers.get(key)
+            if current is not None and current.uid != meta["uid"]:
+                self._stop(key)  # a new pod with the old one's name
+                current = None
+            if current is not None:
+                continue
+            if now < self._next_start.get(key, 0.0):
+                continue
+            image = images.find(container.get("image", ""))
+            if image is None:
+                self._pull_failed(cluster, pod, container)
+                continue
+            if self._finished(pod, container):
+                continue
+            self._containers[key] = Container(key, meta["uid"])
+            asyncio.get_running_loop().create_task(self._start(cluster, pod, container, image))
+
+    @staticmethod
+    def _finished(pod: Document, container: Document) -> bool:
+        """A terminated container of a pod that does not restart it."""
+        policy = pod["spec"].get("restartPolicy", "Always")
+        status = _container_status(pod, container["name"])
+        if policy == "Always" or status is None:
+            return False
+        terminated = status.get("state", {}).get("terminated")
+        return terminated is not None and (policy == "Never" or terminated["exitCode"] == 0)
+
+    # -- starting -----------------------------------------------------------------------------
+
+    async def _start(
+        self, cluster: Cluster, pod: Document, container: Document, image: images.Image
+    ) -> None:
+        key = (
+            cluster.key,
+            pod["metadata"]["namespace"],
+            pod["metadata"]["name"],
+            container["name"],
+        )
+        try:
+            pod = self._prepare_pod(cluster, pod)
+            previous = _container_status(pod, container["name"])
+            restarts = 0 if previous is None else previous.get("restartCount", 0)
+            if previous is not None and (previous.get("state") or {}).get("running"):
+                restarts += 1  # it was running when the lab stopped: the node "rebooted"
+            if previous is None or restarts:
+                self._event(
+                    cluster,
+                    pod,
+                    "Pulled",
+                    f'Container image "{container["image"]}" already present on machine',
+                )
+            self._event(cluster, pod, "Created", f"Created container {container['name']}")
+            record = self._containers[key]
+            if image.program is not None:
+                record.process = await self._spawn(pod, container, image)
+                record.reader = asyncio.get_running_loop().create_task(
+                    self._pump(key, record.process)
+                )
+            else:
+                for line in images.startup_lines(image):
+                    cluster.append_log(key[1], key[2], key[3], line)
+            record.started = time.time()
+            self._event(cluster, pod, "Started", f"Started container {container['name']}")
+            self._set_running(cluster, pod, container, restarts, record.started)
+        except Exception:
+            log.exception("could not start %s", "/".join(key))
+            self._containers.pop(key, None)
+            self._next_start[key] = time.time() + BACKOFF_BASE_SECONDS
+
+    def _prepare_pod(self, cluster: Cluster, pod: Document) -> Document:
+        """Give the pod its IPs and its IMDS endpoint annotation, once."""
+        meta = pod["metadata"]
+        ns, name = meta["namespace"], meta["name"]
+        endpoint = f"{self._lab.imds_origin}{endpoint_path(cluster.key, ns, name)}"
+        annotations = meta.get("annotations") or {}
+        if annotations.get(IMDS_ANNOTATION) != endpoint:
+            updated = dict(
+                pod, metadata=dict(meta, annotations={**annotations, IMDS_ANNOTATION: endpoint})
+            )
+            pod, _ = cluster.replace(PODS, ns, name, updated, manager="kubelet")
+        status = pod.get("status", {})
+        if not status.get("podIP"):
+            host_ip = self._host_ip(cluster, pod)
+            if pod["spec"].get("hostNetwork"):
+                pod_ip = host_ip
+            else:
+                seq = self._lab.store.next_value(f"kube.podip/{cluster.key}")
+                pod_ip = f"10.224.{seq // 250}.{10 + seq % 250}"
+            pod = cluster.update_status(
+                PODS,
+                ns,
+                name,
+                {
+                    "hostIP": host_ip,
+                    "hostIPs": [{"ip": host_ip}],
+                    "podIP": pod_ip,
+                    "podIPs": [{"ip": pod_ip}],
+                    "startTime": timestamp(),
+                },
+            )
+        return pod
+
+    @staticmethod
+    def _host_ip(cluster: Cluster, pod: Document) -> str:
+        from ..kube.kinds import NODES
+
+        node = cluster.find(NODES, "", pod["spec"]["nodeName"]) or {}
+        return next(
+            (
+                a["address"]
+                for a in node.get("status", {}).get("addresses", [])
+                if a["type"] == "InternalIP"
+            ),
+            "",
+        )
+
+    async def _spawn(
+        self, pod: Document, container: Document, image: images.Image
+    ) -> asyncio.subprocess.Process:
+        assert image.program is not None
+        env = container_env(pod, container)
+        args = [expand(str(a), env) for a in container.get("args") or []]
+        meta = pod["metadata"]
+        endpoint = (meta.get("annotations") or {})[IMDS_ANNOTATION]
+        lab = self._lab
+        process_env = {
+            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+            "LANG": "C.UTF-8",
+            "HOME": str(lab.home.root / "run"),
+            "PYTHONPATH": PROJECT_ROOT,
+            "PYTHONUNBUFFERED": "1",
+            **env,
+            "AZURE_POD_IDENTITY_AUTHORITY_HOST": endpoint,
+            "PODID_LAB_ARM_ENDPOINT": lab.origin or "",
+            "PODID_LAB_CA_BUNDLE": str(lab.home.ca_cert),
+            "PODID_LAB_PARENT_PID": str(os.getpid()),
+        }
+        return await asyncio.create_subprocess_exec(
+            *image.program,
+            *args,
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
+            env=process_env,
+            start_new_session=True,
+            preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None,
+        )
+
+    async def _pump(
+        self, key: tuple[str, str, str, str], process: asyncio.subprocess.Process
+    ) -> None:
+        """Copy the process's output into the container log; report its exit."""
+        assert process.stdout is not None
+        while True:
+            raw = await process.stdout.readline()
+            if not raw:
+                break
+            cluster = self._lab.kube.by_key(key[0])
+            if cluster is not None:
+                cluster.append_log(key[1], key[2], key[3], raw.decode("utf-8", "replace"))
+        code = await process.wait()
+        self._exited(key, process, code)
+
+    # -- stopping and exits -------------------------------------------------------------------
+
+    def _exited(
+        self, key: tuple[str, str, str, str], process: asyncio.subprocess.Process, code: int
+    ) -> None:
+        record = self._containers.get(key)
+        if record is None or record.process is not process:
+            return  # stopped on purpose: the pod is going away
+        del self._containers[key]
+        cluster = self._lab.kube.by_key(key[0])
+        pod = cluster.find(PODS, key[1], key[2]) if cluster is not None else None
+        if cluster is None or pod is None or pod["metadata"].get("deletionTimestamp"):
+            return
+        status = _container_status(pod, key[3]) or {}
+        restarts = int(status.get("restartCount", 0))
+        policy = pod["spec"].get("restartPolicy", "Always")
+        terminated = {
+            "exitCode": code,
+            "reason": "Completed" if code == 0 else "Error",
+            "startedAt": timestamp(record.started),
+            "finishedAt": timestamp(),
+            "containerID": status.get("containerID", ""),
+        }
+        if policy == "Always" or (policy == "OnFailure" and code != 0):
+            delay = min(BACKOFF_BASE_SECONDS * 2**restarts, BACKOFF_MAX_SECONDS)
+            self._next_start[key] = time.time() + delay
+            self._set_container(
+                cluster,
+                pod,
+                key[3],
+                {
+                    "state": {
+                        "waiting": {
+                            "reason": "CrashLoopBackOff",
+                            "message": f"back-off {int(delay)}s restarting failed container="
+                            f"{key[3]} pod={key[2]}_{key[1]}({pod['metadata']['uid']})",
+                        }
+                    },
+                    "lastState": {"terminated": terminated},
+                    "ready": False,
+                    "started": False,
+                    "restartCount": restarts + 1,
+                },
+                phase="Running",
+            )
+            self._event(
+                cluster,
+                pod,
+                "BackOff",
+                f"Back-off restarting failed container {key[3]} in pod "
+                f"{key[2]}_{key[1]}({pod['metadata']['uid']})",
+                warning=True,
+            )
+        else:
+            self._set_container(
+                cluster,
+                pod,
+                key[3],
+                {"state": {"terminated": terminated}, "ready": False, "started": False},
+                phase="Succeeded" if code == 0 else "Failed",
+            )
+
+    def _stop(self, key: tuple[str, str, str, str]) -> None:
+        record = self._containers.pop(key, None)
+        self._next_start.pop(key, None)
+        if record is not None and record.process is not None:
+            _signal_group(record.process, signal.SIGTERM)
+            asyncio.get_running_loop().call_later(
+                2.0, _signal_group, record.process, signal.SIGKILL
+            )
+
+    def _on_pod_removed(self, cluster_key: str, pod: Document) -> None:
+        meta = pod["metadata"]
+        for key in [
+            k for k in self._containers if k[:3] == (cluster_key, meta["namespace"], meta["name"])
+        ]:
+            self._stop(key)
+
+    async def close(self) -> None:
+        """End every container process (the lab is stopping)."""
+        records = list(self._containers.values())
+        self._containers.clear()
+        for record in records:
+            if record.process is not None:
+                _signal_group(record.process, signal.SIGTERM)
+        for record in records:
+            if record.process is not None:
+                try:
+                    await asyncio.wait_for(record.process.wait(), 2.0)
+                except asyncio.TimeoutError:
+                    _signal_group(record.process, signal.SIGKILL)
+
+    def processes(self) -> list[int]:
+        """PIDs of the container processes running now (for tests and the benchmark)."""
+        return [
+            r.process.pid
+            for r in self._containers.values()
+            if r.process is not None and r.process.returncode is None
+        ]
+
+    # -- status -------------------------------------------------------------------------------
+
+    def _pull_failed(self, cluster: Cluster, pod: Document, container: Document) -> None:
+        status = _container_status(pod, container["name"]) or {}
+        reason = (status.get("state", {}).get("waiting") or {}).get("reason")
+        key = (
+            cluster.key,
+            pod["metadata"]["namespace"],
+            pod["metadata"]["name"],
+            container["name"],
+        )
+        image = container.get("image", "")
+        if reason == "ErrImagePull":
+            self._event(cluster, pod, "BackOff", f'Back-off pulling image "{image}"')
+            self._set_container(
+                cluster,
+                pod,
+                container["name"],
+                {
+                    "state": {
+                        "waiting": {
+                            "reason": "ImagePullBackOff",
+                            "message": f'Back-off pulling image "{image}"',
+                        }
+                    }
+                },
+                phase="Pending",
+            )
+            self._next_start[key] = float("inf")  # stays in back-off until the pod changes
+            return
+        if reason == "ImagePullBackOff":
+            return
+        message = (
+            f'rpc error: code = NotFound desc = failed to pull and unpack image "{image}": the '
+            f"podid lab runs only these images: {', '.join(images.runnable())}"
+        )
+        self._event(cluster, pod, "Pulling", f'Pulling image "{image}"')
+        self._event(
+            cluster, pod, "Failed", f'Failed to pull image "{image}": {message}', warning=True
+        )
+        self._event(cluster, pod, "Failed", "Error: ErrImagePull", warning=True)
+        self._set_container(
+            cluster,
+            pod,
+            container["name"],
+            {"state": {"waiting": {"reason": "ErrImagePull", "message": message}}},
+            phase="Pending",
+        )
+        self._next_start[key] = time.time() + PULL_BACKOFF_SECONDS
+
+    def _set_running(
+        self, cluster: Cluster, pod: Document, container: Document, restarts: int, started: float
+    ) -> None:
+        self._set_container(
+            cluster,
+            pod,
+            container["name"],
+            {
+                "state": {"running": {"startedAt": timestamp(started)}},
+                "ready": True,
+                "started": True,
+                "restartCount": restarts,
+            },
+            phase="Running",
+        )
+
+    def _set_container(
+        self, cluster: Cluster, pod: Document, name: str, changes: Document, *, phase: str
+    ) -> None:
+        current = cluster.find(PODS, pod["metadata"]["namespace"], pod["metadata"]["name"])
+        if current is None or current["metadata"]["uid"] != pod["metadata"]["uid"]:
+            return
+        statuses = []
+        for spec in current["spec"].get("containers", []):
+            old = _container_status(current, spec["name"]) or {
+                "name": spec["name"],
+                "image": spec.get("image", ""),
+                "imageID": "",
+                "restartCount": 0,
+                "ready": False,
+                "started": False,
+                "state": {"waiting": {"reason": "ContainerCreating"}},
+            }
+            if spec["name"] == name:
+                old = {
+                    **{k: v for k, v in old.items() if k not in ("state", "lastState")},
+                    **changes,
+                }
+                if "lastState" not in changes and "lastState" in (
+                    _container_status(current, name) or {}
+                ):
+                    old["lastState"] = _container_status(current, name)["lastState"]  # type: ignore[index]
+                old.setdefault("lastState", {})
+                image = images.find(spec.get("image", ""))
+                if image is not None:
+                    old["imageID"] = f"{image.repository}@sha256:{_digest(spec['image'])}"
+                    run = f"{current['metadata']['uid']}{name}{old.get('restartCount', 0)}"
+                    old["containerID"] = f"containerd://{_digest(run)}"
+            statuses.append(old)
+        ready = all(s.get("ready") for s in statuses)
+        now = timestamp()
+        conditions = [
+            {"type": "PodReadyToStartContainers", "status": "True"},
+            {"type": "Initialized", "status": "True"},
+            {"type": "Ready", "status": "True" if ready else "False"},
+            {"type": "ContainersReady", "status": "True" if ready else "False"},
+            {"type": "PodScheduled", "status": "True"},
+        ]
+        for condition in conditions:
+            before = next(
+                (
+                    c
+                    for c in current["status"].get("conditions", [])
+                    if c["type"] == condition["type"]
+                ),
+                None,
+            )
+            changed = before is None or before.get("status") != condition["status"]
+            condition["lastProbeTime"] = None
+            condition["lastTransitionTime"] = now if changed else before["lastTransitionTime"]  # type: ignore[index]
+            if not ready and condition["type"] in ("Ready", "ContainersReady"):
+                waiting = [s["name"] for s in statuses if not s.get("ready")]
+                condition["reason"] = "ContainersNotReady"
+                condition["message"] = f"containers with unready status: [{' '.join(waiting)}]"
+        status = dict(
+            current["status"], phase=phase, containerStatuses=statuses, conditions=conditions
+        )
+        updated = dict(current, status=status)
+        cluster.replace(
+            PODS,
+            current["metadata"]["namespace"],
+            current["metadata"]["name"],
+            updated,
+            subresource="status",
+            manager="kubelet",
+        )
+
+    def _event(
+        self, cluster: Cluster, pod: Document, reason: str, message: str, *, warning: bool = False
+    ) -> None:
+        cluster.record_event(
+            pod,
+            reason,
+            message,
+            event_type="Warning" if warning else "Normal",
+            component="kubelet",
+            host=pod["spec"].get("nodeName", ""),
+        )
+
+
+def _container_status(pod: Document, name: str) -> Document | None:
+    for status in pod.get("status", {}).get("containerStatuses") or []:
+        if status["name"] == name:
+            return status  # type: ignore[no-any-return]
+    return None
+
+
+def _digest(text: str) -> str:
+    import hashlib
+
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _signal_group(process: asyncio.subprocess.Process, sig: int) -> None:
+    if process.returncode is not None:
+        return
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(process.pid, sig)
