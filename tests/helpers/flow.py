@@ -1,11 +1,9 @@
-"""Run the tutorial's steps up to a point, and probe which parts the lab serves yet."""
+"""Run the tutorial's steps up to a point, and wait for what the add-on makes."""
 
 from __future__ import annotations
 
 import time
 from typing import Any
-
-import pytest
 
 import podid_helpers as ph
 
@@ -30,11 +28,8 @@ def run_through(session: Any, last: Any) -> None:
     raise AssertionError(f"{last} is not a step in ORDER")
 
 
-def require_pod_identity_addon(session: Any, seconds: float = 5.0) -> None:
-    """Skip unless the lab's add-on made the AzureIdentity for the (already added) pod identity.
-
-    Capability probe: the add-on, NMI and the pods that run the demo land as one lab part.
-    """
+def wait_for_azure_identity(session: Any, seconds: float = 5.0) -> None:
+    """Wait until the add-on has made the AzureIdentity for the (already added) pod identity."""
     s = session.settings
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
@@ -47,4 +42,4 @@ def require_pod_identity_addon(session: Any, seconds: float = 5.0) -> None:
         if found:
             return
         time.sleep(0.25)
-    pytest.skip("the lab has no pod identity add-on yet (no AzureIdentity after pod-identity add)")
+    raise AssertionError(f"no AzureIdentity {s.pod_identity_name!r} within {seconds} s")

@@ -9,7 +9,7 @@ import yaml
 
 import podid_helpers as ph
 
-from .flow import require_pod_identity_addon, run_through
+from .flow import run_through, wait_for_azure_identity
 
 KLOG = (
     "I0102 15:04:05.123456       1 main.go:95] successfully acquired a token using the MSI, "
@@ -107,7 +107,7 @@ def test_logs_before_the_pod_is_a_step_order_error(session: Any) -> None:
 
 def test_demo_runs_logs_success_and_reruns_quietly(session: Any) -> None:
     run_through(session, ph.add_pod_identity)
-    require_pod_identity_addon(session)
+    wait_for_azure_identity(session)
     first = ph.deploy_demo(session)
     assert first.changed and "status: Running" in first.text()
     second = ph.deploy_demo(session)

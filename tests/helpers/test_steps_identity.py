@@ -9,7 +9,7 @@ import pytest
 
 import podid_helpers as ph
 
-from .flow import require_pod_identity_addon, run_through
+from .flow import run_through, wait_for_azure_identity
 
 
 def _assignments(session: Any, scope: str, principal: str) -> list[Any]:
@@ -117,7 +117,7 @@ def test_add_pod_identity_grants_the_cluster_identity_then_adds_the_entry(sessio
 
 def test_pod_identity_objects_and_state_come_from_the_add_on(session: Any) -> None:
     run_through(session, ph.add_pod_identity)
-    require_pod_identity_addon(session)
+    wait_for_azure_identity(session)
     ph.check_pod_identity(session).raise_if_failed()
     ph.check_nmi_ready(session).raise_if_failed()
 
