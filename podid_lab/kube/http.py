@@ -76,6 +76,16 @@ async def _body(request: Request) -> bytes:
 
 def _decode(raw: bytes, content_type: str) -> Any:
     """A POST/PUT body: JSON (also without a Content-Type, as the Python client sends) or YAML."""
+    if "protobuf" in content_type:
+        # `kubectl create <kind>` sends protobuf; the lab speaks JSON and YAML only, so say how
+        # to get the same object in (a real server would have accepted it).
+        raise KubeError(
+            415,
+            "UnsupportedMediaType",
+            "the podid lab accepts JSON and YAML bodies, not protobuf (which `kubectl create "
+            "<kind>` sends); use `kubectl create <kind> ... --dry-run=client -o yaml | kubectl "
+            "apply -f -` or `kubectl apply -f <manifest>` instead",
+        )
     if not raw.strip():
         raise errors.bad_request("the body of the request was empty")
     try:

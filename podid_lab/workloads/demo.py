@@ -63,10 +63,33 @@ def _scope(resource: str) -> str:
     return resource.rstrip("/") + "/.default"
 
 
+class _Recorder:
+    """Remembers the last IMDS response, so a failure can be reported as adal reports it
+    (status code and body); azure-identity/MSAL only say the body was not JSON."""
+
+    last: tuple[int, str] | None = None
+
+    @classmethod
+    def transport(cls) -> Any:
+        from azure.core.pipeline.transport import RequestsTransport
+
+        class Transport(RequestsTransport):  # type: ignore[misc]
+            def send(self, request: Any, **kwargs: Any) -> Any:
+                response = super().send(request, **kwargs)
+                cls.last = (response.status_code, response.text())
+                return response
+
+        return Transport()
+
+
 def _credential(client_id: str | None = None) -> Any:
     from azure.identity import ManagedIdentityCredential
 
-    options: dict[str, Any] = {"retry_total": TOKEN_RETRIES, "retry_backoff_factor": 0.2}
+    options: dict[str, Any] = {
+        "retry_total": TOKEN_RETRIES,
+        "retry_backoff_factor": 0.2,
+        "transport": _Recorder.transport(),
+    }
     if client_id:
         options["client_id"] = client_id
     return ManagedIdentityCredential(**options)
@@ -74,10 +97,8 @@ def _credential(client_id: str | None = None) -> Any:
 
 def _adal_error(exc: Exception) -> str:
     """Describe a failed token request the way adal's refresh error reads."""
-    response = getattr(exc, "response", None)
-    status = getattr(response, "status_code", None)
-    if status is not None:
-        body = response.text() if callable(getattr(response, "text", None)) else ""
+    if _Recorder.last is not None and _Recorder.last[0] != 200:
+        status, body = _Recorder.last
         return (
             f"adal: Refresh request failed. Status Code = '{status}'. Response body: {body.strip()}"
         )
@@ -94,35 +115,46 @@ def do_arm_operations(args: argparse.Namespace) -> None:
     client = ComputeManagementClient(
         _credential(), args.subscriptionid, base_url=base_url, connection_verify=verify
     )
+    _Recorder.last = None
     try:
         count = sum(1 for _ in client.virtual_machines.list(args.resourcegroup))
-    except ClientAuthenticationError as exc:
-        url = (
-            f"https://management.azure.com/subscriptions/{args.subscriptionid}/resourceGroups/"
-            f"{args.resourcegroup}/providers/Microsoft.Compute/virtualMachines?api-version=2019-12-01"
-        )
-        klog.error(
-            "main.go:73",
-            "failed list all vm, error: azure.BearerAuthorizer#WithAuthorization: Failed to "
-            f"refresh the Token for request to {url}: StatusCode=0 -- Original Error: "
-            f"{_adal_error(exc.__cause__ or exc)}",
-        )
-        return
     except HttpResponseError as exc:
-        code = exc.error.code if exc.error else ""
-        message = exc.error.message if exc.error else str(exc)
-        klog.error(
-            "main.go:73",
-            "failed list all vm, error: compute.VirtualMachinesClient#List: Failure responding "
-            f"to request: StatusCode={exc.status_code} -- Original Error: autorest/azure: Service "
-            f'returned an error. Status={exc.status_code} Code="{code}" Message="{message}"',
-        )
+        if exc.status_code is not None and not isinstance(exc, ClientAuthenticationError):
+            code = exc.error.code if exc.error else ""
+            message = exc.error.message if exc.error else str(exc)
+            klog.error(
+                "main.go:73",
+                "failed list all vm, error: compute.VirtualMachinesClient#List: Failure "
+                f"responding to request: StatusCode={exc.status_code} -- Original Error: "
+                f"autorest/azure: Service returned an error. Status={exc.status_code} "
+                f'Code="{code}" Message="{message}"',
+            )
+            return
+        _token_failed_for_arm(args, exc)
+        return
+    except Exception as exc:  # the token request failed before ARM was reached
+        _token_failed_for_arm(args, exc)
         return
     klog.info("main.go:77", f"successfully counted VM from ARM: {count}")
 
 
+def _token_failed_for_arm(args: argparse.Namespace, exc: Exception) -> None:
+    url = (
+        f"https://management.azure.com/subscriptions/{args.subscriptionid}/resourceGroups/"
+        f"{args.resourcegroup}/providers/Microsoft.Compute/virtualMachines?api-version=2019-12-01"
+    )
+    status = _Recorder.last[0] if _Recorder.last else 0
+    klog.error(
+        "main.go:73",
+        "failed list all vm, error: azure.BearerAuthorizer#WithAuthorization: Failed to refresh "
+        f"the Token for request to {url}: StatusCode={status} -- Original Error: "
+        f"{_adal_error(exc.__cause__ or exc)}",
+    )
+
+
 def test_msi_endpoint(args: argparse.Namespace) -> str | None:
     """A token from the MSI endpoint with no client ID."""
+    _Recorder.last = None
     try:
         return str(_credential().get_token(_scope(args.aad_resourcename)).token)
     except Exception as exc:
@@ -136,6 +168,7 @@ def test_msi_endpoint(args: argparse.Namespace) -> str | None:
 
 def test_msi_endpoint_from_user_assigned_id(args: argparse.Namespace) -> str | None:
     """A token from the MSI endpoint for --clientid."""
+    _Recorder.last = None
     try:
         return str(_credential(args.clientid).get_token(_scope(args.aad_resourcename)).token)
     except Exception as exc:

@@ -1,0 +1,516 @@
+"""Part 4: the pod identity add-on, NMI/IMDS and the demo pod, end to end with the real SDKs,
+the kubernetes client and a stock kubectl — and every failure the tutorial teaches, on purpose."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import jwt
+import pytest
+import requests
+from azure.core.exceptions import HttpResponseError
+from azure.identity import ManagedIdentityCredential
+from azure.mgmt.compute import ComputeManagementClient
+from kubernetes import client, config
+
+from podid_lab.home import LabHome
+from podid_lab.server import start, status, stop
+
+from .aks_steps import POLL, assign, create_cluster, register_pod_identity_preview, wait_for
+from .conftest import Azure, azure_for
+
+GROUP, CLUSTER, IDENTITY, POD_IDENTITY, NS = "pi-rg", "pi-aks", "pi-identity", "pi-demo", "demo"
+DEMO_IMAGE = "mcr.microsoft.com/oss/azure/aad-pod-identity/demo:v1.6.3"
+IMDS = "lab.podid.io/imds-endpoint"
+
+
+@dataclass
+class World:
+    """A lab with the article's state up to §9: cluster, add-on, identity, roles, pod identity."""
+
+    az: Azure
+    kubeconfig: Path
+    kube_home: Path
+    node_group: str
+    identity: Any
+    cluster_principal: str
+
+    @property
+    def core(self) -> client.CoreV1Api:
+        return client.CoreV1Api(config.new_client_from_config(config_file=str(self.kubeconfig)))
+
+    @property
+    def custom(self) -> client.CustomObjectsApi:
+        return client.CustomObjectsApi(
+            config.new_client_from_config(config_file=str(self.kubeconfig))
+        )
+
+    def kubectl(self, *args: str, timeout: float = 30) -> subprocess.CompletedProcess[str]:
+        env = {**os.environ, "KUBECONFIG": str(self.kubeconfig), "HOME": str(self.kube_home)}
+        return subprocess.run(
+            ["kubectl", *args], env=env, capture_output=True, text=True, timeout=timeout
+        )
+
+    def set_pod_identities(self, identities: list[dict[str, Any]], enabled: bool = True) -> Any:
+        cluster = self.az.aks.managed_clusters.get(GROUP, CLUSTER)
+        cluster.pod_identity_profile = {"enabled": enabled, "userAssignedIdentities": identities}
+        return self.az.aks.managed_clusters.begin_create_or_update(
+            GROUP, CLUSTER, cluster, **POLL
+        ).result()
+
+    def entry(self, name: str = POD_IDENTITY, namespace: str = NS, **extra: Any) -> dict:
+        ident = self.identity
+        return {
+            "name": name,
+            "namespace": namespace,
+            "identity": {
+                "resourceId": ident.id,
+                "clientId": ident.client_id,
+                "objectId": ident.principal_id,
+            },
+            **extra,
+        }
+
+
+def demo_manifest(
+    az: Azure,
+    client_id: str,
+    resource_group: str,
+    *,
+    name: str = "demo",
+    namespace: str = NS,
+    label: str = POD_IDENTITY,
+    image: str = DEMO_IMAGE,
+) -> str:
+    """The article's demo pod, as YAML."""
+    return f"""apiVersion: v1
+kind: Pod
+metadata:
+  name: {name}
+  namespace: {namespace}
+  labels:
+    aadpodidbinding: {label}
+spec:
+  containers:
+  - name: demo
+    image: {image}
+    args:
+      - --subscriptionid={az.info["subscription_id"]}
+      - --clientid={client_id}
+      - --resourcegroup={resource_group}
+    env:
+      - name: MY_POD_NAME
+        valueFrom:
+          fieldRef:
+            fieldPath: metadata.name
+      - name: MY_POD_NAMESPACE
+        valueFrom:
+          fieldRef:
+            fieldPath: metadata.namespace
+      - name: MY_POD_IP
+        valueFrom:
+          fieldRef:
+            fieldPath: status.podIP
+  nodeSelector:
+    kubernetes.io/os: linux
+"""
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
+    root = tmp_path_factory.mktemp("pod-identity")
+    home = LabHome(root / "lab")
+    saved = os.environ.get("PODID_LAB_HOME")
+    os.environ["PODID_LAB_HOME"] = str(home.root)
+    try:
+        start(home, port=0)
+    finally:
+        if saved is None:
+            os.environ.pop("PODID_LAB_HOME", None)
+        else:
+            os.environ["PODID_LAB_HOME"] = saved
+    az = azure_for(home)
+    register_pod_identity_preview(az)
+    cluster = create_cluster(az, GROUP, CLUSTER)
+    cluster.pod_identity_profile = {"enabled": True}
+    cluster = az.aks.managed_clusters.begin_create_or_update(
+        GROUP, CLUSTER, cluster, **POLL
+    ).result()
+    identity = az.msi.user_assigned_identities.create_or_update(
+        GROUP, IDENTITY, {"location": "japaneast"}
+    )
+    node_group = cluster.node_resource_group
+    assign(
+        az,
+        f"{az.sub}/resourceGroups/{node_group}",
+        "Virtual Machine Contributor",
+        identity.principal_id,
+    )
+    assign(az, identity.id, "Managed Identity Operator", cluster.identity.principal_id)
+    creds = az.aks.managed_clusters.list_cluster_user_credentials(GROUP, CLUSTER)
+    kubeconfig = root / "kubeconfig"
+    kubeconfig.write_bytes(creds.kubeconfigs[0].value)
+    kubeconfig.chmod(0o600)
+    w = World(
+        az, kubeconfig, root / "kube-home", node_group, identity, cluster.identity.principal_id
+    )
+    w.set_pod_identities([w.entry()])
+    yield w
+    stop(home)
+
+
+def apply_demo(w: World, tmp: Path, **kwargs: Any) -> str:
+    manifest = tmp / f"{kwargs.get('name', 'demo')}.yaml"
+    kwargs.setdefault("client_id", w.identity.client_id)
+    kwargs.setdefault("resource_group", w.node_group)
+    manifest.write_text(demo_manifest(w.az, **kwargs))
+    result = w.kubectl("apply", "-f", str(manifest))
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+def pod_log(w: World, name: str, namespace: str, contains: str, timeout: float = 20) -> str:
+    """The pod's log once it contains `contains` (via the kubernetes client)."""
+
+    def read() -> str | None:
+        try:
+            text = w.core.read_namespaced_pod_log(name, namespace)
+        except client.ApiException:
+            return None
+        return text if contains in text else None
+
+    return str(wait_for(read, timeout))
+
+
+def delete_pod(w: World, name: str, namespace: str = NS) -> None:
+    w.kubectl("delete", "pod", name, "-n", namespace, "--wait=true")
+
+
+# -- the add-on -------------------------------------------------------------------------------
+
+
+def test_enabling_the_addon_deploys_nmi_and_the_exception(world: World) -> None:
+    core, custom = world.core, world.custom
+    apps = client.AppsV1Api(config.new_client_from_config(config_file=str(world.kubeconfig)))
+    nodes = core.list_node().items
+    ds = wait_for(
+        lambda: (
+            (d := apps.read_namespaced_daemon_set("nmi", "kube-system"))
+            and d.status.number_ready == len(nodes)
+            and d
+        )
+    )
+    assert ds.spec.template.spec.containers[0].image.endswith("/aad-pod-identity/nmi:v1.8.18")
+    assert "--operation-mode=managed" in ds.spec.template.spec.containers[0].args
+    nmi_pods = core.list_namespaced_pod("kube-system", label_selector="component=nmi").items
+    assert sorted(p.spec.node_name for p in nmi_pods) == sorted(n.metadata.name for n in nodes)
+    exception = custom.get_namespaced_custom_object(
+        "aadpodidentity.k8s.io",
+        "v1",
+        "kube-system",
+        "azurepodidentityexceptions",
+        "aks-addon-exception",
+    )
+    assert exception["spec"]["podLabels"] == {"kubernetes.azure.com/managedby": "aks"}
+
+
+def test_pod_identity_objects_and_state(world: World) -> None:
+    cluster = world.az.aks.managed_clusters.get(GROUP, CLUSTER)
+    (entry,) = cluster.pod_identity_profile.user_assigned_identities
+    assert entry.provisioning_state == "Assigned"
+    out = world.kubectl("get", "AzureIdentity,AzureIdentityBinding", "-n", NS).stdout
+    rows = [line.split() for line in out.splitlines() if line.strip()]
+    assert rows[0] == ["NAME", "TYPE", "CLIENTID", "AGE"]
+    assert rows[1][:3] == [
+        f"azureidentity.aadpodidentity.k8s.io/{POD_IDENTITY}",
+        "0",
+        world.identity.client_id,
+    ]
+    assert rows[2] == ["NAME", "AZUREIDENTITY", "SELECTOR", "AGE"]
+    assert rows[3][:3] == [
+        f"azureidentitybinding.aadpodidentity.k8s.io/{POD_IDENTITY}-binding",
+        POD_IDENTITY,
+        POD_IDENTITY,
+    ]
+    ns = world.core.read_namespace(NS)
+    assert ns.metadata.labels["addonmanager.kubernetes.io/mode"] == "EnsureExists"
+    (vmss,) = world.az.compute.virtual_machine_scale_sets.list(world.node_group)
+    assigned = {k.lower() for k in vmss.identity.user_assigned_identities}
+    assert world.identity.id.lower() in assigned
+
+
+def test_missing_managed_identity_operator_fails_the_pod_identity(world: World) -> None:
+    other = world.az.msi.user_assigned_identities.create_or_update(
+        GROUP, "no-mio", {"location": "japaneast"}
+    )
+    entry = {
+        "name": "no-mio",
+        "namespace": "other",
+        "identity": {
+            "resourceId": other.id,
+            "clientId": other.client_id,
+            "objectId": other.principal_id,
+        },
+    }
+    try:
+        cluster = world.set_pod_identities([world.entry(), entry])
+        states = {i.name: i for i in cluster.pod_identity_profile.user_assigned_identities}
+        assert states[POD_IDENTITY].provisioning_state == "Assigned"
+        failed = states["no-mio"]
+        assert failed.provisioning_state == "Failed"
+        assert failed.provisioning_info.error.error.message == (
+            f"Cluster identity has no assignment permission over identity 'resourceId: {other.id}'"
+        )
+        (vmss,) = world.az.compute.virtual_machine_scale_sets.list(world.node_group)
+        assert other.id.lower() not in {k.lower() for k in vmss.identity.user_assigned_identities}
+        # The fix: grant MIO to the cluster identity, then update the cluster again.
+        assign(world.az, other.id, "Managed Identity Operator", world.cluster_principal)
+        cluster = world.set_pod_identities([world.entry(), entry])
+        states = {
+            i.name: i.provisioning_state
+            for i in cluster.pod_identity_profile.user_assigned_identities
+        }
+        assert states == {POD_IDENTITY: "Assigned", "no-mio": "Assigned"}
+    finally:
+        cluster = world.set_pod_identities([world.entry()])
+    # removing the entry removed what the add-on made for it
+    assert world.kubectl("get", "azureidentity", "no-mio", "-n", "other").returncode == 1
+    (vmss,) = world.az.compute.virtual_machine_scale_sets.list(world.node_group)
+    assert other.id.lower() not in {k.lower() for k in vmss.identity.user_assigned_identities}
+    assert world.identity.id.lower() in {k.lower() for k in vmss.identity.user_assigned_identities}
+
+
+# -- the demo pod -----------------------------------------------------------------------------
+
+
+def test_demo_pod_logs_the_success_lines(world: World, tmp_path: Path) -> None:
+    started = time.monotonic()
+    assert apply_demo(world, tmp_path).strip() == "pod/demo created"
+    text = pod_log(world, "demo", NS, "successfully made GET on instance metadata")
+    elapsed = time.monotonic() - started
+    assert "starting demo pod demo/demo 10.224." in text
+    assert "successfully counted VM from ARM: 0" in text
+    assert (
+        "successfully acquired a token using the MSI, "
+        "msiEndpoint(http://169.254.169.254/metadata/identity/oauth2/token)"
+    ) in text
+    assert (
+        f"successfully acquired a token, userAssignedID MSI, msiEndpoint("
+        f"http://169.254.169.254/metadata/identity/oauth2/token) "
+        f"clientID({world.identity.client_id})"
+    ) in text
+    assert f'"resourceGroupName":"{world.node_group}"' in text
+    assert elapsed < 10, f"first full loop took {elapsed:.1f} s"
+    pod = world.core.read_namespaced_pod("demo", NS)
+    assert pod.status.phase == "Running"
+    assert pod.status.container_statuses[0].ready
+    # kubectl logs --follow streams the same lines (ended by the test)
+    env = {**os.environ, "KUBECONFIG": str(world.kubeconfig), "HOME": str(world.kube_home)}
+    follow = subprocess.Popen(
+        ["kubectl", "logs", "demo", "-n", NS, "--follow"],
+        env=env,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert follow.stdout is not None
+        first = follow.stdout.readline()
+        assert "starting demo pod" in first
+    finally:
+        follow.kill()
+        follow.wait()
+    delete_pod(world, "demo")
+
+
+def test_pod_token_carries_the_identity_and_exactly_its_rights(
+    world: World, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    apply_demo(world, tmp_path, name="rights")
+    endpoint = wait_for(
+        lambda: (world.core.read_namespaced_pod("rights", NS).metadata.annotations or {}).get(IMDS)
+    )
+    monkeypatch.setenv("AZURE_POD_IDENTITY_AUTHORITY_HOST", endpoint)
+    credential = ManagedIdentityCredential(client_id=world.identity.client_id)
+    first = credential.get_token("https://management.azure.com/.default").token
+    again = ManagedIdentityCredential().get_token("https://management.azure.com/.default").token
+    assert first == again  # NMI/IMDS hand out the same token until it nears expiry
+    claims = jwt.decode(first, options={"verify_signature": False})
+    assert claims["oid"] == world.identity.principal_id
+    assert claims["appid"] == world.identity.client_id
+    assert claims["xms_mirid"] == world.identity.id
+    compute = ComputeManagementClient(
+        credential,
+        world.az.info["subscription_id"],
+        base_url=world.az.info["arm_endpoint"],
+        connection_verify=world.az.info["ca_bundle"],
+    )
+    assert list(compute.virtual_machines.list(world.node_group)) == []
+    with pytest.raises(HttpResponseError) as denied:
+        list(compute.virtual_machines.list(GROUP))
+    assert denied.value.error.code == "AuthorizationFailed"
+    delete_pod(world, "rights")
+
+
+def test_nmi_status_codes(world: World, tmp_path: Path) -> None:
+    apply_demo(world, tmp_path, name="codes")
+    endpoint = wait_for(
+        lambda: (world.core.read_namespaced_pod("codes", NS).metadata.annotations or {}).get(IMDS)
+    )
+    url = endpoint + "/metadata/identity/oauth2/token"
+    params = {"api-version": "2018-02-01", "resource": "https://management.azure.com"}
+    no_header = requests.get(url, params=params, timeout=10)
+    assert no_header.status_code == 400
+    assert no_header.json() == {
+        "error": "invalid_request",
+        "error_description": "Required metadata header not specified",
+    }
+    no_resource = requests.get(
+        url, params={"api-version": "2018-02-01"}, headers={"Metadata": "true"}, timeout=10
+    )
+    assert (no_resource.status_code, no_resource.text) == (
+        400,
+        "parameter resource cannot be empty\n",
+    )
+    bad_path = requests.get(endpoint + "/metadata/identity/x/oauth2/token", timeout=10)
+    assert (bad_path.status_code, bad_path.text) == (400, "Invalid request\n")
+    ok = requests.get(url, params=params, headers={"Metadata": "true"}, timeout=10)
+    assert ok.status_code == 200 and ok.json()["access_token"]
+    instance = requests.get(
+        endpoint + "/metadata/instance",
+        params={"api-version": "2017-08-01"},
+        headers={"Metadata": "true"},
+        timeout=10,
+    ).json()
+    assert instance["compute"]["resourceGroupName"] == world.node_group
+    assert instance["compute"]["vmScaleSetName"].endswith("-vmss")
+    delete_pod(world, "codes")
+
+
+def test_wrong_label_gets_404_and_the_demo_shows_it(world: World, tmp_path: Path) -> None:
+    apply_demo(world, tmp_path, name="wrong-label", label="not-the-selector")
+    text = pod_log(world, "wrong-label", NS, "main.go:87")
+    assert (
+        "failed to refresh ServicePrincipalTokenFromMSI using the MSI endpoint "
+        "(http://169.254.169.254/metadata/identity/oauth2/token), error: adal: Refresh "
+        "request failed. Status Code = '404'. Response body: no azure identity found for "
+        "request clientID"
+    ) in text
+    assert "successfully acquired a token" not in text
+    delete_pod(world, "wrong-label")
+
+
+def test_pod_in_another_namespace_gets_404(world: World, tmp_path: Path) -> None:
+    refused = world.kubectl("create", "namespace", "elsewhere")  # protobuf: explained
+    assert refused.returncode == 1 and "kubectl apply -f" in refused.stderr
+    (tmp_path / "ns.yaml").write_text(
+        "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: elsewhere\n"
+    )
+    created = world.kubectl("apply", "-f", str(tmp_path / "ns.yaml"))
+    assert created.returncode == 0, created.stderr
+    apply_demo(world, tmp_path, name="elsewhere", namespace="elsewhere")
+    endpoint = wait_for(
+        lambda: (
+            world.core.read_namespaced_pod("elsewhere", "elsewhere").metadata.annotations or {}
+        ).get(IMDS)
+    )
+    resp = requests.get(
+        endpoint + "/metadata/identity/oauth2/token",
+        params={"api-version": "2018-02-01", "resource": "https://management.azure.com"},
+        headers={"Metadata": "true"},
+        timeout=10,
+    )
+    assert resp.status_code == 404
+    assert resp.text.startswith("no azure identity found for request clientID")
+    world.kubectl("delete", "namespace", "elsewhere")
+
+
+def test_role_on_another_group_gives_the_403_line(world: World, tmp_path: Path) -> None:
+    apply_demo(world, tmp_path, name="wrong-rg", resource_group=GROUP)
+    text = pod_log(world, "wrong-rg", NS, "failed list all vm")
+    assert (
+        "failed list all vm, error: compute.VirtualMachinesClient#List: Failure responding "
+        "to request: StatusCode=403 -- Original Error: autorest/azure: Service returned an "
+        'error. Status=403 Code="AuthorizationFailed"'
+    ) in text
+    assert "'Microsoft.Compute/virtualMachines/read' over scope '/subscriptions/" in text
+    delete_pod(world, "wrong-rg")
+
+
+def test_unknown_image_is_err_image_pull_with_an_event(world: World, tmp_path: Path) -> None:
+    apply_demo(world, tmp_path, name="nginx", image="nginx:1.27")
+
+    def waiting_reason() -> str | None:
+        statuses = world.core.read_namespaced_pod("nginx", NS).status.container_statuses or []
+        reason = (
+            statuses[0].state.waiting.reason if statuses and statuses[0].state.waiting else None
+        )
+        return reason if reason in ("ErrImagePull", "ImagePullBackOff") else None
+
+    assert wait_for(waiting_reason) in ("ErrImagePull", "ImagePullBackOff")
+    events = world.core.list_namespaced_event(NS, field_selector="involvedObject.name=nginx").items
+    failed = [e.message for e in events if e.reason == "Failed"]
+    assert any(DEMO_IMAGE in m and 'Failed to pull image "nginx:1.27"' in m for m in failed)
+    delete_pod(world, "nginx")
+
+
+def test_deleting_the_pod_ends_its_process(world: World, tmp_path: Path) -> None:
+    apply_demo(world, tmp_path, name="short-lived")
+    pod_log(world, "short-lived", NS, "starting demo pod")
+    pids = demo_pids("short-lived")
+    assert pids
+    delete_pod(world, "short-lived")
+    wait_for(lambda: not any(_alive(p) for p in pids), timeout=10)
+
+
+def test_lab_restart_restarts_running_pods_and_no_process_outlives_the_lab(
+    world: World, tmp_path: Path
+) -> None:
+    apply_demo(world, tmp_path, name="survivor")
+    pod_log(world, "survivor", NS, "starting demo pod")
+    pids = demo_pids("survivor")
+    home = world.az.home
+    lab_pid = status(home).pid
+    assert lab_pid is not None
+    os.kill(lab_pid, signal.SIGKILL)
+    wait_for(lambda: not any(_alive(p) for p in pids), timeout=10)
+    start(home, port=int(home.port_file.read_text()))
+    wait_for(lambda: demo_pids("survivor"), timeout=15)
+    pod = wait_for(
+        lambda: (
+            (p := world.core.read_namespaced_pod("survivor", NS)).status.container_statuses[0].ready
+            and p
+        )
+    )
+    assert pod.status.container_statuses[0].restart_count == 1
+    delete_pod(world, "survivor")
+
+
+def demo_pids(pod: str) -> list[int]:
+    """PIDs of demo processes started for `pod` (found by their environment)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            environ = (entry / "environ").read_bytes().split(b"\0")
+            cmdline = (entry / "cmdline").read_bytes()
+        except OSError:
+            continue
+        if b"podid_lab.workloads.demo" in cmdline and f"MY_POD_NAME={pod}".encode() in environ:
+            found.append(int(entry.name))
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            return fh.read().rsplit(")", 1)[-1].split()[0] != "Z"
+    except OSError:
+        return False
