@@ -46,8 +46,9 @@ lab-stop: setup ## stop the lab
 lab-reset: setup ## forget every lab resource (keeps CA, keys, secret, port)
 	$(BIN)/podid-lab reset
 
-bench: setup ## measure the lab (cold start, latency, 50 concurrent learners)
+bench: setup ## measure the lab (start, latency, 50 learners, clusters, demo pods)
 	$(BIN)/python bench/bench_lab.py
+	$(BIN)/python bench/bench_pods.py
 
 clean: ## remove the virtual environment and caches
 	rm -rf $(VENV) .pytest_cache .ruff_cache test-artifacts *.egg-info
