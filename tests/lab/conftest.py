@@ -173,15 +173,6 @@ def own_azure(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Azure]:
     """A lab of the module's own, for tests that reset it or change subscription-wide state
     (preview features) that other tests must not see."""
     home = LabHome(tmp_path_factory.mktemp("own-lab"))
-    # The background lab reads its home from the environment; the shared lab's must survive.
-    saved = os.environ.get("PODID_LAB_HOME")
-    os.environ["PODID_LAB_HOME"] = str(home.root)
-    try:
-        start(home, port=0)
-    finally:
-        if saved is None:
-            os.environ.pop("PODID_LAB_HOME", None)
-        else:
-            os.environ["PODID_LAB_HOME"] = saved
+    start(home, port=0)  # the lab's home goes to its process; the shared lab's env is untouched
     yield azure_for(home)
     stop(home)

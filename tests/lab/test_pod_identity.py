@@ -127,15 +127,7 @@ spec:
 def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     root = tmp_path_factory.mktemp("pod-identity")
     home = LabHome(root / "lab")
-    saved = os.environ.get("PODID_LAB_HOME")
-    os.environ["PODID_LAB_HOME"] = str(home.root)
-    try:
-        start(home, port=0)
-    finally:
-        if saved is None:
-            os.environ.pop("PODID_LAB_HOME", None)
-        else:
-            os.environ["PODID_LAB_HOME"] = saved
+    start(home, port=0)
     az = azure_for(home)
     register_pod_identity_preview(az)
     cluster = create_cluster(az, GROUP, CLUSTER)
