@@ -1,4 +1,4 @@
-"""The lab's admin routes: health (open), reset and knobs (need the admin key)."""
+"""The lab's admin routes: health (open), reset, knobs and exercise passes (need the admin key)."""
 
 from __future__ import annotations
 
@@ -77,8 +77,30 @@ async def settings(request: Request) -> Response:
     return JSONResponse(lab.knobs)
 
 
+async def exercises(request: Request) -> Response:
+    """GET the exercise passes; POST {"exercise", "title"} records one; DELETE forgets all."""
+    if (denied := _denied(request)) is not None:
+        return denied
+    passes = _lab(request).exercises
+    if request.method == "GET":
+        return JSONResponse({"value": passes.all()})
+    if request.method == "DELETE":
+        return JSONResponse({"cleared": passes.clear()})
+    try:
+        body = json.loads(await request.body() or b"{}")
+        if not isinstance(body, dict):
+            raise ValueError("expected a JSON object with 'exercise' and 'title'")
+        doc = passes.record(body.get("exercise"), body.get("title"))
+    except ValueError as exc:
+        return JSONResponse(
+            {"error": {"code": "InvalidExercisePass", "message": str(exc)}}, status_code=400
+        )
+    return JSONResponse(doc)
+
+
 routes = [
     Route("/_lab/health", health, methods=["GET"]),
     Route("/_lab/reset", reset, methods=["POST"]),
     Route("/_lab/settings", settings, methods=["GET", "PUT", "PATCH"]),
+    Route("/_lab/exercises", exercises, methods=["GET", "POST", "DELETE"]),
 ]

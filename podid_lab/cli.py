@@ -1,4 +1,4 @@
-"""`podid-lab`: serve, start, stop, status, reset, env and config for the lab."""
+"""`podid-lab`: serve, start, stop, status, reset, env, config and exercises for the lab."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import argparse
 import json
 import shlex
 import sys
+import time
 import urllib.error
 import urllib.request
 from typing import Any
@@ -117,6 +118,44 @@ def cmd_reset(home: LabHome) -> None:
     print("lab reset: every resource is gone; CA, keys, learner secret and port are kept")
 
 
+def _passes(home: LabHome, clear: bool) -> Any:
+    current = status(home)
+    if current.running and current.port:
+        method = "DELETE" if clear else "GET"
+        return _admin_call(home, current.port, method, "/_lab/exercises")
+    if not home.state_db.exists():
+        return {"cleared": 0} if clear else {"value": []}
+    # Stopped: read (or clear) the store directly; the lab is not there to disagree.
+    from .exercises import ExercisePasses
+    from .store import Store
+
+    store = Store(home.state_db)
+    try:
+        passes = ExercisePasses(store)
+        return {"cleared": passes.clear()} if clear else {"value": passes.all()}
+    finally:
+        store.close()
+
+
+def cmd_exercises(home: LabHome, as_json: bool, clear: bool) -> None:
+    answer = _passes(home, clear)
+    if clear:
+        print(f"forgot {answer['cleared']} exercise pass(es)")
+        return
+    done = answer["value"]
+    if as_json:
+        print(json.dumps(done, indent=2))
+        return
+    if not done:
+        print("no troubleshooting exercise passed yet (notebooks/08-troubleshooting.ipynb)")
+        return
+    print(f"troubleshooting exercises passed: {len(done)}")
+    for doc in done:
+        first = time.strftime("%Y-%m-%d %H:%M", time.localtime(doc["firstPassed"]))
+        runs = f", passed {doc['passes']} times" if doc["passes"] > 1 else ""
+        print(f"  ✓ {doc['exercise']:>3}  {doc['title']}  (first {first}{runs})")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="podid-lab", description="Azure and AKS in a box, for the podid tutorial."
@@ -136,6 +175,11 @@ def build_parser() -> argparse.ArgumentParser:
     set_ = config_sub.add_parser("set")
     set_.add_argument("name")
     set_.add_argument("value")
+    exercises = sub.add_parser(
+        "exercises", help="the troubleshooting exercises this learner has passed"
+    )
+    exercises.add_argument("--json", action="store_true", help="print the passes as JSON")
+    exercises.add_argument("--clear", action="store_true", help="forget every pass")
     return parser
 
 
@@ -165,6 +209,8 @@ def main(argv: list[str] | None = None) -> int:
             cmd_env(home, args.json)
         elif args.command == "config":
             cmd_config(home, args)
+        elif args.command == "exercises":
+            cmd_exercises(home, args.json, args.clear)
     except (LabError, urllib.error.URLError) as exc:
         print(f"podid-lab: {exc}", file=sys.stderr)
         return 1

@@ -17,6 +17,7 @@ from .arm.resources.models import Features, Providers, ResourceGroups
 from .arm.routing import ArmRouter
 from .arm.table import ResourceTable
 from .entra.models import Directory
+from .exercises import ExercisePasses
 from .home import LabHome
 from .kube.models import Clusters
 from .kubelet.runtime import PodRuntime
@@ -50,6 +51,7 @@ class Lab:
         self.features = Features(self.store, self.knobs)
         self.arm_router = ArmRouter()
         self.kube = Clusters(self.store, self.knobs)
+        self.exercises = ExercisePasses(self.store)
         self.entra_grants: dict[str, Any] = {}
         # Called with a scope being deleted, before its resources go (e.g. a cluster's API).
         self.scope_hooks: list[ScopeHook] = []
@@ -95,10 +97,12 @@ class Lab:
             )
 
     def reset(self) -> None:
-        """Forget every resource; keep the CA, keys, learner secret, knobs and port."""
+        """Forget every resource; keep the CA, keys, learner secret, knobs, port and passes."""
+        passes = self.exercises.all()  # the learner's progress is not a resource
         self.store.wipe()
         self.kube.forget_all()
         self.seed()
+        self.exercises.restore(passes)
 
     def close(self) -> None:
         """Release the database."""
