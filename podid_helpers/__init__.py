@@ -1,5 +1,6 @@
 """Helpers for the AAD Pod Identity tutorial: settings, steps, checks (read them with ``??``)."""
 
+from .catchup import CATCH_UP_STEPS, CatchUp, catch_up, only_in_lab
 from .checks import CheckReport, CheckResult
 from .cleanup import clean_up
 from .errors import (
@@ -41,7 +42,12 @@ from .steps_cluster import (
     get_credentials,
 )
 from .steps_demo import SUCCESS_MARKERS, demo_manifest, deploy_demo, follow_demo_logs, log_line_text
-from .steps_identity import add_pod_identity, assign_vm_contributor, create_identity
+from .steps_identity import (
+    add_pod_identity,
+    assign_vm_contributor,
+    create_identity,
+    grant_identity_operator,
+)
 from .steps_subscription import register_pod_identity_feature
 from .verify import (
     check_cleaned_up,
@@ -64,6 +70,7 @@ from .verify import (
 # The one list of public names; tests/helpers/test_exports.py guards it.
 __all__ = [
     "AZURE_REGIONS",
+    "CATCH_UP_STEPS",
     "DEFAULT_SETTINGS_PATH",
     "DEMO_IMAGE",
     "DEMO_POD",
@@ -71,6 +78,7 @@ __all__ = [
     "SUCCESS_MARKERS",
     "TAGS",
     "AzureOperationError",
+    "CatchUp",
     "CheckFailedError",
     "CheckReport",
     "CheckResult",
@@ -92,6 +100,7 @@ __all__ = [
     "Violation",
     "add_pod_identity",
     "assign_vm_contributor",
+    "catch_up",
     "check_cleaned_up",
     "check_cluster_ready",
     "check_demo_logs",
@@ -121,10 +130,12 @@ __all__ = [
     "export_line",
     "follow_demo_logs",
     "get_credentials",
+    "grant_identity_operator",
     "is_headless",
     "load_settings",
     "log_line_text",
     "mask_secret",
+    "only_in_lab",
     "progress",
     "read_settings",
     "register_pod_identity_feature",

@@ -18,6 +18,7 @@ from .lookups import (
     kube_errors,
     node_resource_group_id,
     pod_identity_entry,
+    tutorial_assignments,
 )
 from .manifests import DEMO_POD
 from .redact import display_path
@@ -85,12 +86,24 @@ def _remove_role_assignments(session: Session, done: list[str]) -> None:
         done.append(f"removed {VM_CONTRIBUTOR} on the node resource group")
 
 
+def _remove_leftover_assignments(session: Session, done: list[str]) -> None:
+    # Grants whose cluster or identity is already gone (deleted by hand) are found by the
+    # description the tutorial gives every assignment it makes.
+    leftovers = [a for a in tutorial_assignments(session) if a.id]
+    with azure_errors():
+        for assignment in leftovers:
+            session.authorization.role_assignments.delete_by_id(assignment.id)
+    if leftovers:
+        done.append(f"removed {len(leftovers)} other role assignment(s) the tutorial made")
+
+
 def clean_up(session: Session) -> StepResult:
     """Delete the pod, pod identity, role assignments, identity, cluster and resource group."""
     s = session.settings
     done: list[str] = []
     _remove_pod_and_pod_identity(session, done)
     _remove_role_assignments(session, done)
+    _remove_leftover_assignments(session, done)
     if find_identity(session) is not None:
         with azure_errors():
             session.msi.user_assigned_identities.delete(s.resource_group, s.identity_name)

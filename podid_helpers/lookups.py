@@ -32,6 +32,8 @@ CONTAINER_SERVICE = "Microsoft.ContainerService"
 POD_IDENTITY_FEATURE = "EnablePodIdentityPreview"
 VM_CONTRIBUTOR = "Virtual Machine Contributor"
 MANAGED_IDENTITY_OPERATOR = "Managed Identity Operator"
+# The description of every role assignment the tutorial makes, so cleanup can find them all.
+ASSIGNMENT_DESCRIPTION = "created-by: podid-tutorial"
 POD_IDENTITY_GROUP = "aadpodidentity.k8s.io"
 POD_IDENTITY_VERSION = "v1"
 
@@ -221,6 +223,22 @@ def find_role_assignments(
         if str(a.role_definition_id or "").rsplit("/", 1)[-1].lower() == wanted
         and str(a.principal_id or "").lower() == principal_id.lower()
     ]
+
+
+def tutorial_assignments(session: Session) -> list[Any]:
+    """Role assignments the tutorial made on this learner's groups (and what is inside them)."""
+    s = session.settings
+    prefix = f"/subscriptions/{session.subscription_id}/resourcegroups/".lower()
+    groups = {s.resource_group.lower(), s.node_resource_group.lower()}
+    with azure_errors():
+        listed = list(session.authorization.role_assignments.list_for_subscription())
+    found = []
+    for assignment in listed:
+        scope = str(assignment.scope or "").lower()
+        group = scope[len(prefix) :].split("/", 1)[0] if scope.startswith(prefix) else None
+        if assignment.description == ASSIGNMENT_DESCRIPTION and group in groups:
+            found.append(assignment)
+    return found
 
 
 def assignment_name(scope: str, principal_id: str, role_name: str) -> str:

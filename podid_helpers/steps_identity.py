@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from .errors import AzureOperationError, PodidError, StepOrderError
 from .live import LiveStatus, wait_for_poller
 from .lookups import (
+    ASSIGNMENT_DESCRIPTION,
     MANAGED_IDENTITY_OPERATOR,
     STEP_CLUSTER,
     STEP_ENABLE,
@@ -35,7 +36,12 @@ if TYPE_CHECKING:
 
     from .session import Session
 
-__all__ = ["add_pod_identity", "assign_vm_contributor", "create_identity"]
+__all__ = [
+    "add_pod_identity",
+    "assign_vm_contributor",
+    "create_identity",
+    "grant_identity_operator",
+]
 
 # az waits 30 s after granting Managed Identity Operator; the lab needs none, Azure some.
 PROPAGATION_WAIT = 1.0
@@ -84,7 +90,7 @@ def _grant(
         # Naming the type lets Azure skip its directory lookup, which a brand-new identity
         # may not pass yet (replication delay, PrincipalNotFound).
         principal_type="ServicePrincipal",
-        description="created-by: podid-tutorial",
+        description=ASSIGNMENT_DESCRIPTION,
     )
     try:
         with azure_errors():
@@ -119,6 +125,38 @@ def assign_vm_contributor(session: Session) -> StepResult:
     )
 
 
+def _grant_operator(session: Session, cluster: ManagedCluster, identity: Any) -> tuple[bool, str]:
+    s = session.settings
+    grantee = cluster_principal_id(cluster)
+    if grantee is None:
+        raise PodidError(
+            f"cluster {s.cluster_name!r} has no managed identity; pod identity needs one "
+            "(re-create the cluster with a managed identity)"
+        )
+    return _grant(
+        session,
+        str(identity.id),
+        grantee,
+        MANAGED_IDENTITY_OPERATOR,
+        f"the cluster identity over {s.identity_name!r}",
+    )
+
+
+def grant_identity_operator(session: Session) -> StepResult:
+    """Grant the cluster identity Managed Identity Operator over the identity (az's first half)."""
+    # AKS needs this grant to put the identity on the node scale sets; the second half of
+    # `az aks pod-identity add` is the change to the cluster's podIdentityProfile.
+    cluster = require_cluster(session)
+    identity = require_identity(session)
+    changed, line = _grant_operator(session, cluster, identity)
+    return StepResult(
+        step="grant_identity_operator",
+        changed=changed,
+        summary=line,
+        details=(f"scope: {identity.id}",),
+    )
+
+
 def _put_cluster(session: Session, cluster: ManagedCluster, what: str) -> ManagedCluster:
     s = session.settings
 
@@ -146,21 +184,9 @@ def add_pod_identity(session: Session, *, propagation_wait: float = PROPAGATION_
             f"(cluster {s.cluster_name!r})",
         )
     identity = require_identity(session)
-    grantee = cluster_principal_id(cluster)
-    if grantee is None:
-        raise PodidError(
-            f"cluster {s.cluster_name!r} has no managed identity; pod identity needs one "
-            "(re-create the cluster with a managed identity)"
-        )
     # 1. The cluster's control-plane identity (not the kubelet's) must be able to assign the
     #    identity to the node scale sets: Managed Identity Operator over the identity itself.
-    granted, grant_line = _grant(
-        session,
-        str(identity.id),
-        grantee,
-        MANAGED_IDENTITY_OPERATOR,
-        f"the cluster identity over {s.identity_name!r}",
-    )
+    granted, grant_line = _grant_operator(session, cluster, identity)
     if granted and propagation_wait > 0:
         with LiveStatus("waiting for the role assignment to propagate") as live:
             live.show("granted")

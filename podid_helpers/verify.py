@@ -31,6 +31,7 @@ from .lookups import (
     plain,
     pod_identity_enabled,
     pod_identity_entry,
+    tutorial_assignments,
 )
 from .manifests import DEMO_POD
 from .redact import Secret, display_path
@@ -614,7 +615,7 @@ def _short(text: str, limit: int = 120) -> str:
 
 
 def check_cleaned_up(session: Session) -> CheckReport:
-    """Nothing the tutorial created is left: groups, cluster, identity, kubeconfig."""
+    """Nothing the tutorial created is left: groups, cluster, identity, grants, kubeconfig."""
     s = session.settings
     hint = "run clean_up(session) in 07-cleanup"
 
@@ -632,6 +633,10 @@ def check_cleaned_up(session: Session) -> CheckReport:
         [
             gone(f"cluster {s.cluster_name}", lambda: find_cluster(session) is not None),
             gone(f"identity {s.identity_name}", lambda: find_identity(session) is not None),
+            gone(
+                f"role assignments ({MANAGED_IDENTITY_OPERATOR}, {VM_CONTRIBUTOR})",
+                lambda: bool(tutorial_assignments(session)),
+            ),
             gone(
                 f"resource group {s.node_resource_group}",
                 lambda: find_resource_group(session, s.node_resource_group) is not None,
