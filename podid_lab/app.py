@@ -15,8 +15,11 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from . import admin
+from .arm import metadata as arm_metadata
 from .arm.http import arm_endpoint
 from .entra import http as entra_http
+from .entra import signin as entra_signin
+from .graph import http as graph_http
 from .kube import http as kube_http
 from .lab import Lab
 
@@ -97,6 +100,9 @@ def build_app(lab: Lab, *, tickers: list[Callable[[], None]] | None = None) -> A
     routes = [
         *admin.routes,
         *entra_http.routes,
+        *entra_signin.routes,
+        *graph_http.routes,
+        *arm_metadata.routes,
         *kube_http.routes,
         Route("/{path:path}", arm_endpoint, methods=ALL_METHODS),
     ]

@@ -1,4 +1,4 @@
-"""`podid-lab`: serve, start, stop, status, reset, env, config and exercises for the lab."""
+"""`podid-lab`: serve, start, stop, status, reset, env, az-env, config and exercises."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from typing import Any
 
 from . import ids, knobs
 from .admin import ADMIN_HEADER
+from .azcli import write_az_env
 from .home import LabHome
 from .server import LabError, serve, ssl_context, start, status, stop
 
@@ -74,6 +75,10 @@ def cmd_env(home: LabHome, as_json: bool) -> None:
         exports["KUBECONFIG"] = info["kubeconfig"]
     for name, value in exports.items():
         print(f"export {name}={shlex.quote(str(value))}")
+
+
+def cmd_az_env(home: LabHome) -> None:
+    print(write_az_env(home, _require_running(home)), end="")
 
 
 def cmd_config(home: LabHome, args: argparse.Namespace) -> None:
@@ -168,6 +173,11 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("reset", help="forget every resource (keeps CA, keys, secret, port)")
     env = sub.add_parser("env", help="shell exports for using the lab from a terminal")
     env.add_argument("--json", action="store_true", help="print the connection info as JSON")
+    sub.add_parser(
+        "az-env",
+        help="settings for a stock az CLI against the lab (also written to the lab's home); "
+        'use: eval "$(podid-lab az-env)"',
+    )
     config = sub.add_parser("config", help="read or change the lab's knobs")
     config_sub = config.add_subparsers(dest="action", required=True)
     get = config_sub.add_parser("get")
@@ -207,6 +217,8 @@ def main(argv: list[str] | None = None) -> int:
             cmd_reset(home)
         elif args.command == "env":
             cmd_env(home, args.json)
+        elif args.command == "az-env":
+            cmd_az_env(home)
         elif args.command == "config":
             cmd_config(home, args)
         elif args.command == "exercises":

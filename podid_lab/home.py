@@ -78,6 +78,16 @@ class LabHome:
     def kubeconfig_dir(self) -> Path:
         return self.root / "kubeconfigs"
 
+    @property
+    def az_config_dir(self) -> Path:
+        """A stock `az`'s AZURE_CONFIG_DIR for the lab, apart from the learner's `~/.azure`."""
+        return self.root / "az" / "config"
+
+    @property
+    def az_env_file(self) -> Path:
+        """The settings `podid-lab az-env` prints, to be sourced by a shell."""
+        return self.root / "az" / "env.sh"
+
     def ensure(self) -> None:
         """Create the folder tree; private folders are 0700."""
         for sub in ("", "ca", "keys", "run", "kubeconfigs"):

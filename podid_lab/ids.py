@@ -19,6 +19,10 @@ TENANT_DOMAIN = "podidlab.onmicrosoft.com"
 LEARNER_APP_ID = stable_guid("application", "podid-learner")
 LEARNER_OBJECT_ID = stable_guid("service-principal", "podid-learner")
 LEARNER_DISPLAY_NAME = "podid-learner"
+# The lab user who signs in to a stock `az` with a device code (Owner, like the learner's SP).
+LEARNER_USER_OBJECT_ID = stable_guid("user", "podid-learner")
+LEARNER_USER_NAME = f"learner@{TENANT_DOMAIN}"
+LEARNER_USER_DISPLAY_NAME = "Lab Learner"
 
 
 def resource_key(resource_id: str) -> str:

@@ -17,6 +17,7 @@ from .arm.resources.models import Features, Providers, ResourceGroups
 from .arm.routing import ArmRouter
 from .arm.table import ResourceTable
 from .entra.models import Directory
+from .entra.signin import GRANTS as USER_GRANTS
 from .exercises import ExercisePasses
 from .home import LabHome
 from .kube.models import Clusters
@@ -52,7 +53,7 @@ class Lab:
         self.arm_router = ArmRouter()
         self.kube = Clusters(self.store, self.knobs)
         self.exercises = ExercisePasses(self.store)
-        self.entra_grants: dict[str, Any] = {}
+        self.entra_grants: dict[str, Any] = dict(USER_GRANTS)
         # Called with a scope being deleted, before its resources go (e.g. a cluster's API).
         self.scope_hooks: list[ScopeHook] = []
         self.operations.register("resourceGroups/delete", self._finish_delete_group)
@@ -74,7 +75,7 @@ class Lab:
         self.seed()
 
     def seed(self) -> None:
-        """The tenant, the learner's service principal (Owner of the subscription), providers."""
+        """The tenant, the learner's service principal and user (both Owners), providers."""
         with self.store.transaction():
             self.directory.seed()
             self.providers.seed()
@@ -93,6 +94,21 @@ class Lab:
                     created_by=None,
                     now=iso(0),
                     description="The lab learner owns the lab subscription.",
+                ),
+            )
+            save_assignment(
+                self.store,
+                assignment_doc(
+                    scope=scope,
+                    name=ids.stable_guid(
+                        "role-assignment", scope, ids.LEARNER_USER_OBJECT_ID, "owner"
+                    ),
+                    role_guid=owner["name"],
+                    principal_id=ids.LEARNER_USER_OBJECT_ID,
+                    principal_type="User",
+                    created_by=None,
+                    now=iso(0),
+                    description="The lab user (az login --use-device-code) owns it too.",
                 ),
             )
 

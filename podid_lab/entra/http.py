@@ -12,6 +12,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from .. import ids
+from ..graph import graph_resource
 from .models import KNOWN_RESOURCES, EntraError
 
 if TYPE_CHECKING:
@@ -93,7 +94,8 @@ async def instance_discovery(request: Request) -> Response:
     )
 
 
-def _error(request: Request, exc: EntraError) -> Response:
+def error_response(request: Request, exc: EntraError) -> Response:
+    """Entra's error body for `exc`."""
     stamp = time.strftime("%Y-%m-%d %H:%M:%SZ", time.gmtime())
     trace = str(uuid.uuid4())
     return JSONResponse(
@@ -125,8 +127,11 @@ def _resource_from_scope(scope: str) -> str:
     return scopes[0][: -len("/.default")]
 
 
-def _check_resource(resource: str) -> str:
-    if resource not in KNOWN_RESOURCES:
+def check_resource(request: Request, resource: str) -> str:
+    """`resource` if the tenant knows it (an Azure resource or the lab's Graph), else 500011."""
+    if resource not in KNOWN_RESOURCES and resource.rstrip("/") + "/" != graph_resource(
+        _base(request)
+    ):
         raise EntraError(
             400,
             "invalid_resource",
@@ -164,10 +169,10 @@ async def token(request: Request) -> Response:
             request.path_params["tenant"],
             fields.get("client_id", ""),
             fields.get("client_secret"),
-            _check_resource(resource),
+            check_resource(request, resource),
         )
     except EntraError as exc:
-        return _error(request, exc)
+        return error_response(request, exc)
     return JSONResponse(body, headers={"Cache-Control": "no-store, no-cache", "Pragma": "no-cache"})
 
 

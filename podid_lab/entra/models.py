@@ -82,7 +82,19 @@ class Directory:
         self._learner_secret_digest = _secret_digest(home.learner_secret())
 
     def seed(self) -> None:
-        """Create the learner's service principal (idempotent)."""
+        """Create the learner's service principal and the lab user (idempotent)."""
+        if self.get(ids.LEARNER_USER_OBJECT_ID) is None:
+            self._store.put(
+                PRINCIPALS,
+                ids.LEARNER_USER_OBJECT_ID,
+                {
+                    "objectId": ids.LEARNER_USER_OBJECT_ID,
+                    "userPrincipalName": ids.LEARNER_USER_NAME,
+                    "displayName": ids.LEARNER_USER_DISPLAY_NAME,
+                    "objectType": "User",
+                    "createdAt": time.time(),
+                },
+            )
         if self.get(ids.LEARNER_OBJECT_ID) is None:
             self._store.put(
                 PRINCIPALS,
@@ -102,11 +114,15 @@ class Directory:
         """The service principal with this object ID, or None."""
         return self._store.get(PRINCIPALS, object_id.lower())
 
+    def principals(self) -> list[Document]:
+        """Every user and service principal in the directory."""
+        return [doc for _, doc in self._store.scan(PRINCIPALS)]
+
     def find_by_app_id(self, app_id: str) -> Document | None:
         """The service principal whose application (client) ID is `app_id`."""
         app_id = app_id.lower()
         for _, doc in self._store.scan(PRINCIPALS):
-            if doc["appId"].lower() == app_id:
+            if doc.get("appId", "").lower() == app_id:
                 return doc
         return None
 
@@ -145,25 +161,10 @@ class Directory:
         self, tenant: str, client_id: str, client_secret: str | None, resource: str
     ) -> dict[str, Any]:
         """The token response for a client-credentials grant, or raise EntraError."""
-        if tenant.lower() not in (ids.TENANT_ID, ids.TENANT_DOMAIN, "organizations"):
-            raise EntraError(
-                400,
-                "invalid_request",
-                90002,
-                f"Tenant '{tenant}' not found. Check to make sure you have the correct tenant ID "
-                "and are signing into the correct cloud.",
-            )
+        check_tenant(tenant, ("organizations",))
         principal = self.find_by_app_id(client_id) if client_id else None
         if principal is None or principal.get("servicePrincipalType") != "Application":
-            raise EntraError(
-                400,
-                "unauthorized_client",
-                700016,
-                f"Application with identifier '{client_id}' was not found in the directory "
-                f"'{ids.TENANT_DOMAIN}'. This can happen if the application has not been "
-                "installed by the administrator of the tenant or consented to by any user in "
-                "the tenant. You may have sent your authentication request to the wrong tenant.",
-            )
+            raise unknown_application(client_id)
         if not client_secret:
             raise EntraError(
                 401,
@@ -277,9 +278,48 @@ class Directory:
             object_id=claims["oid"], app_id=claims["appid"], tenant_id=claims["tid"], claims=claims
         )
 
+    def sign(self, claims: dict[str, Any]) -> str:
+        """A JWT of `claims` signed with the lab's key (id tokens, device codes, refresh tokens)."""
+        return jwt.encode(claims, self._key, algorithm="RS256", headers={"kid": self.key_id})
+
+    def read_signed(self, token: str) -> dict[str, Any] | None:
+        """The claims of a JWT this lab signed and that has not expired, else None."""
+        try:
+            claims: dict[str, Any] = jwt.decode(
+                token, self._key.public_key(), algorithms=["RS256"], options={"verify_aud": False}
+            )
+        except jwt.PyJWTError:
+            return None
+        return claims
+
     def jwks(self) -> dict[str, Any]:
         """The public signing keys, as a JWKS document."""
         return {"keys": [self._jwk]}
+
+
+def check_tenant(tenant: str, aliases: tuple[str, ...]) -> None:
+    """Raise AADSTS90002 unless `tenant` names the lab tenant (or one of `aliases`)."""
+    if tenant.lower() not in (ids.TENANT_ID, ids.TENANT_DOMAIN, *aliases):
+        raise EntraError(
+            400,
+            "invalid_request",
+            90002,
+            f"Tenant '{tenant}' not found. Check to make sure you have the correct tenant ID "
+            "and are signing into the correct cloud.",
+        )
+
+
+def unknown_application(client_id: str) -> EntraError:
+    """AADSTS700016: no application with this client ID in the lab tenant."""
+    return EntraError(
+        400,
+        "unauthorized_client",
+        700016,
+        f"Application with identifier '{client_id}' was not found in the directory "
+        f"'{ids.TENANT_DOMAIN}'. This can happen if the application has not been "
+        "installed by the administrator of the tenant or consented to by any user in "
+        "the tenant. You may have sent your authentication request to the wrong tenant.",
+    )
 
 
 def _utc(epoch: float) -> str:
