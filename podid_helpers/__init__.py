@@ -14,6 +14,14 @@ from .errors import (
     translate_azure_error,
     translate_kube_error,
 )
+from .exercises import (
+    EXERCISES,
+    Exercise,
+    Symptom,
+    exercise,
+    exercises_passed,
+    restore_exercises,
+)
 from .form import SettingsForm, is_headless, settings_form
 from .kubeconfig import export_line, write_kubeconfig
 from .manifests import DEMO_IMAGE, DEMO_POD, demo_pod_manifest, demo_pod_yaml
@@ -74,6 +82,7 @@ __all__ = [
     "DEFAULT_SETTINGS_PATH",
     "DEMO_IMAGE",
     "DEMO_POD",
+    "EXERCISES",
     "SETTING_FIELDS",
     "SUCCESS_MARKERS",
     "TAGS",
@@ -83,6 +92,7 @@ __all__ = [
     "CheckReport",
     "CheckResult",
     "DemoLog",
+    "Exercise",
     "InvalidSettingError",
     "KubeconfigResult",
     "KubernetesOperationError",
@@ -97,6 +107,7 @@ __all__ = [
     "SignIn",
     "StepOrderError",
     "StepResult",
+    "Symptom",
     "Violation",
     "add_pod_identity",
     "assign_vm_contributor",
@@ -127,6 +138,8 @@ __all__ = [
     "deploy_demo",
     "display_path",
     "enable_pod_identity",
+    "exercise",
+    "exercises_passed",
     "export_line",
     "follow_demo_logs",
     "get_credentials",
@@ -139,6 +152,7 @@ __all__ = [
     "progress",
     "read_settings",
     "register_pod_identity_feature",
+    "restore_exercises",
     "save_settings",
     "saved_settings",
     "settings_form",

@@ -1,0 +1,351 @@
+"""What the troubleshooting exercises share: the symptom display and terminal-like views.
+
+A symptom is shown as a learner would meet it in a terminal: the command, then its output
+(the demo's log, NMI's answer, ARM's error as ``az`` prints it, ``kubectl get`` tables). Times,
+ports and tokens are left out, so the stored notebook compares across runs and machines.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from .errors import PodidError, translate_azure_error
+from .live import wait_for_poller, wait_until
+from .lookups import (
+    POD_IDENTITY_GROUP,
+    POD_IDENTITY_VERSION,
+    assignment_name,
+    azure_errors,
+    find_pod,
+    find_role_assignments,
+    kube_errors,
+    require_cluster,
+    role_definition_id,
+)
+from .steps_demo import log_line_text, pod_state
+
+if TYPE_CHECKING:
+    from azure.core.exceptions import HttpResponseError
+    from azure.mgmt.containerservice.models import ManagedCluster
+
+    from .session import Session
+
+__all__ = ["Section", "Symptom"]
+
+POD_TIMEOUT = 60.0
+IMDS_HOST = "http://169.254.169.254"
+IMDS_ANNOTATION = "lab.podid.io/imds-endpoint"
+# The tutorial's role assignments carry this description, so 07's cleanup finds leftovers.
+DESCRIPTION = "created-by: podid-tutorial"
+_KLOG = re.compile(r"^[IWEF]\d{4} \d{2}:\d{2}:\d{2}\.\d+\s+\d+\s+\S+:\d+\]")
+
+
+@dataclass(frozen=True)
+class Section:
+    """One command and what it printed."""
+
+    command: str
+    lines: tuple[str, ...]
+
+
+@dataclass(frozen=True, repr=False)
+class Symptom:
+    """What the learner meets when it is broken: commands and their output, as in a terminal."""
+
+    sections: tuple[Section, ...]
+    seen: bool
+    plain: str = ""
+
+    def text(self) -> str:
+        """Return the terminal-like rendering (the same on every run with the same state)."""
+        out: list[str] = []
+        for section in self.sections:
+            out += [f"$ {section.command}", *(section.lines or ("(no output)",)), ""]
+        if self.plain:
+            out.append(f"In plain words: {self.plain}")
+        if not self.seen:
+            out.append(
+                "(The failure this exercise is about did not show: run the break cell above "
+                "first, or it is already fixed.)"
+            )
+        return "\n".join(out).rstrip()
+
+    def __repr__(self) -> str:
+        return self.text()
+
+    __str__ = __repr__
+
+    def _repr_html_(self) -> str:
+        body = html.escape(self.text(), quote=False)
+        return f'<pre style="white-space:pre-wrap;word-break:break-all">{body}</pre>'
+
+
+# -- guards -------------------------------------------------------------------------------------
+
+
+def require_lab(session: Session, why: str) -> None:
+    """Refuse in Azure mode, saying why this part of an exercise needs the lab."""
+    if session.mode != "lab":
+        raise PodidError(f"this runs only in the offline lab (PODID_MODE=lab): {why}")
+
+
+# -- kubectl-like views -------------------------------------------------------------------------
+
+
+def table(headers: Sequence[str], rows: Iterable[Sequence[object]]) -> tuple[str, ...]:
+    """Rows padded into columns three spaces apart, as ``kubectl get`` prints them."""
+    cells = [list(headers), *([str(c) for c in row] for row in rows)]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
+    return tuple(
+        "   ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in cells
+    )
+
+
+def pods_view(session: Session, namespace: str, name: str) -> Section:
+    """``kubectl get pod <name> -n <ns> --show-labels`` (without AGE, which changes)."""
+    pod = find_pod(session, name, namespace)
+    command = f"kubectl get pod {name} -n {namespace} --show-labels"
+    if pod is None:
+        return Section(command, (f'Error from server (NotFound): pods "{name}" not found',))
+    statuses = (pod.status.container_statuses if pod.status else None) or []
+    ready = f"{sum(1 for c in statuses if c.ready)}/{len(pod.spec.containers)}"
+    restarts = sum(int(c.restart_count or 0) for c in statuses)
+    labels = ",".join(f"{k}={v}" for k, v in sorted((pod.metadata.labels or {}).items()))
+    rows = [(name, ready, pod_state(pod), restarts, labels or "<none>")]
+    return Section(command, table(("NAME", "READY", "STATUS", "RESTARTS", "LABELS"), rows))
+
+
+def bindings_view(session: Session, namespace: str | None) -> Section:
+    """``kubectl get azureidentitybinding`` in one namespace, or ``-A`` (without AGE)."""
+    custom = session.custom_objects
+    found: Any
+    with kube_errors():
+        if namespace is None:
+            found = custom.list_cluster_custom_object(
+                POD_IDENTITY_GROUP, POD_IDENTITY_VERSION, "azureidentitybindings"
+            )
+        else:
+            found = custom.list_namespaced_custom_object(
+                POD_IDENTITY_GROUP, POD_IDENTITY_VERSION, namespace, "azureidentitybindings"
+            )
+    items = sorted(
+        found.get("items") or [],
+        key=lambda o: (o["metadata"]["namespace"], o["metadata"]["name"]),
+    )
+    rows = [
+        (
+            o["metadata"]["namespace"],
+            o["metadata"]["name"],
+            o["spec"].get("azureIdentity", ""),
+            o["spec"].get("selector", ""),
+        )
+        for o in items
+    ]
+    if namespace is None:
+        return Section(
+            "kubectl get azureidentitybinding --all-namespaces",
+            table(("NAMESPACE", "NAME", "AZUREIDENTITY", "SELECTOR"), rows),
+        )
+    command = f"kubectl get azureidentitybinding -n {namespace}"
+    if not rows:
+        return Section(command, (f"No resources found in {namespace} namespace.",))
+    return Section(command, table(("NAME", "AZUREIDENTITY", "SELECTOR"), [r[1:] for r in rows]))
+
+
+# -- the demo pod's log -------------------------------------------------------------------------
+
+
+def read_log(session: Session, name: str, namespace: str) -> str:
+    """The pod's whole log (``kubectl logs``), or "" while it has none."""
+    from kubernetes.client.exceptions import ApiException
+
+    try:
+        return str(session.core_v1.read_namespaced_pod_log(name, namespace) or "")
+    except ApiException as exc:
+        if exc.status in (400, 404):  # not started yet, or gone
+            return ""
+        raise
+
+
+def log_view(session: Session, name: str, namespace: str, log: str, show: Sequence[str]) -> Section:
+    """The first klog line from each place in ``show`` (``main.go:87``…), without times."""
+    picked: dict[str, str] = {}
+    for line in log.splitlines():
+        # Only the demo's own klog lines: azure-identity's warnings on stderr are noise here.
+        if not _KLOG.match(line):
+            continue
+        text = log_line_text(line)
+        for place in show:
+            if f" {place}]" in text and place not in picked:
+                picked[place] = text
+    lines = tuple(picked[p] for p in show if p in picked)
+    return Section(f"kubectl logs {name} -n {namespace}", lines)
+
+
+# -- pods ---------------------------------------------------------------------------------------
+
+
+def delete_pod(session: Session, name: str, namespace: str) -> bool:
+    """Delete the pod and wait until it is gone; False if there was none."""
+    if find_pod(session, name, namespace) is None:
+        return False
+    with kube_errors():
+        session.core_v1.delete_namespaced_pod(name, namespace)
+    ok, _ = wait_until(
+        f"deleting pod {name}",
+        lambda: (find_pod(session, name, namespace) is None, "Terminating"),
+        timeout=POD_TIMEOUT,
+    )
+    if not ok:
+        raise PodidError(f"pod {name!r} in {namespace!r} is still terminating; run this again.")
+    return True
+
+
+def run_pod(session: Session, manifest: dict[str, Any]) -> str:
+    """Create the pod from ``manifest`` (replacing one of that name) and wait until it runs."""
+    from kubernetes.client import V1Pod
+
+    meta = manifest["metadata"]
+    name, namespace = meta["name"], meta["namespace"]
+    delete_pod(session, name, namespace)
+    with kube_errors():
+        body = V1Pod.from_dict(manifest)
+        assert body is not None  # from_dict returns None only for None
+        session.core_v1.create_namespaced_pod(namespace, body)
+
+    def running() -> tuple[bool, str]:
+        pod = find_pod(session, name, namespace)
+        state = pod_state(pod) if pod is not None else "(gone)"
+        return state not in ("Pending", "ContainerCreating"), state
+
+    _, state = wait_until(f"starting pod {name}", running, timeout=POD_TIMEOUT)
+    if state != "Running":
+        raise PodidError(f"pod {name!r} is {state}, not Running (kubectl describe pod {name}).")
+    return state
+
+
+def imds_get(
+    session: Session, name: str, namespace: str, path: str, *, header: bool
+) -> tuple[int, Any]:
+    """GET ``path`` from IMDS as the pod would (through its NMI); (status, JSON or text)."""
+    import requests
+
+    require_lab(session, "a notebook can reach NMI as a pod only in the lab")
+    pod = find_pod(session, name, namespace)
+    endpoint = ((pod.metadata.annotations or {}) if pod is not None else {}).get(IMDS_ANNOTATION)
+    if not endpoint:
+        raise PodidError(f"pod {name!r} in {namespace!r} is not running; run its break cell.")
+    response = requests.get(
+        endpoint + path, headers={"Metadata": "true"} if header else {}, timeout=30
+    )
+    try:
+        return response.status_code, response.json()
+    except ValueError:
+        return response.status_code, response.text
+
+
+# -- ARM ----------------------------------------------------------------------------------------
+
+
+def refusal(call: Callable[[], object]) -> HttpResponseError | None:
+    """Run ``call``; return Azure's refusal, or None when Azure accepted it."""
+    from azure.core.exceptions import HttpResponseError
+
+    try:
+        call()
+    except HttpResponseError as exc:
+        return exc
+    return None
+
+
+def az_error(command: str, error: HttpResponseError | None, accepted: str) -> Section:
+    """The command and the error as ``az`` prints it (or ``accepted`` when there was none)."""
+    if error is None:
+        return Section(command, (accepted,))
+    return Section(command, tuple(str(error).splitlines()))
+
+
+def plain_words(error: HttpResponseError | None) -> str:
+    """The tutorial's plain-language sentence for Azure's error, or ""."""
+    return translate_azure_error(error).sentence if error is not None else ""
+
+
+def put_cluster(session: Session, name: str, cluster: ManagedCluster, what: str) -> ManagedCluster:
+    """PUT cluster ``name`` in the learner's resource group, as ``az aks`` does, and wait."""
+    poller = session.containerservice.managed_clusters.begin_create_or_update(
+        session.settings.resource_group, name, cluster
+    )
+    result: ManagedCluster = wait_for_poller(poller, what)
+    return result
+
+
+def update_cluster(session: Session) -> ManagedCluster:
+    """``az aks update``: the cluster as it is, PUT back (AKS checks and reconciles it)."""
+    name = session.settings.cluster_name
+    return put_cluster(session, name, require_cluster(session), f"updating cluster {name}")
+
+
+def grant(
+    session: Session,
+    scope: str,
+    principal_id: str,
+    role: str,
+    *,
+    principal_type: str | None = "ServicePrincipal",
+) -> None:
+    """Assign ``role`` at ``scope`` (raw: Azure's errors are the caller's to handle)."""
+    from azure.mgmt.authorization.v2022_04_01.models import RoleAssignmentCreateParameters
+
+    parameters = RoleAssignmentCreateParameters(
+        role_definition_id=role_definition_id(session, scope, role),
+        principal_id=principal_id,
+        # None sends no type, so Azure looks the principal up in Entra ID first; the SDK's
+        # own default ("User") would skip that look-up.
+        principal_type=principal_type,  # type: ignore[arg-type]
+        description=DESCRIPTION,
+    )
+    session.authorization.role_assignments.create(
+        scope, assignment_name(scope, principal_id, role), parameters
+    )
+
+
+def revoke(session: Session, scope: str, principal_id: str, role: str) -> bool:
+    """Delete assignments of ``role`` made at exactly ``scope``; False if there were none."""
+    at_scope = [
+        a
+        for a in find_role_assignments(session, scope, principal_id, role)
+        if str(a.scope or "").lower() == scope.lower() and a.id
+    ]
+    with azure_errors():
+        for assignment in at_scope:
+            session.authorization.role_assignments.delete_by_id(assignment.id)
+    return bool(at_scope)
+
+
+# -- the lab's admin routes ---------------------------------------------------------------------
+
+
+def lab_admin(session: Session, method: str, path: str, body: Any = None) -> Any:
+    """Call one of the lab's admin routes with its admin key (read from the lab's folder)."""
+    import importlib
+
+    import requests
+
+    require_lab(session, f"{path} is a route of the lab")
+    home = importlib.import_module("podid_lab.home").LabHome.from_env()
+    header = importlib.import_module("podid_lab.admin").ADMIN_HEADER
+    response = requests.request(
+        method,
+        f"{session.arm_endpoint}{path}",
+        json=body,
+        headers={header: home.admin_key()},
+        verify=session.verify,
+        timeout=30,
+    )
+    if not response.ok:
+        raise PodidError(f"the lab refused {method} {path}: HTTP {response.status_code}")
+    return response.json()

@@ -1,0 +1,452 @@
+"""Exercises 1, 2, 3 and 7: what the pod sees (NMI's 404, ARM's 403, IMDS's 400).
+
+Each exercise is four functions: break it on purpose, show the symptom as a learner meets it,
+fix it, and the checks its verify cell runs. They start from the state 06-deploy-demo leaves
+(the demo pod running in the pod identity's namespace) and their fixes return to it.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+from .checks import CheckResult
+from .exercise_kit import (
+    Section,
+    Symptom,
+    bindings_view,
+    delete_pod,
+    grant,
+    imds_get,
+    log_view,
+    pods_view,
+    read_log,
+    require_lab,
+    revoke,
+    run_pod,
+)
+from .live import wait_until
+from .lookups import (
+    VM_CONTRIBUTOR,
+    azure_errors,
+    find_pod,
+    find_resource_group,
+    find_role_assignments,
+    kube_errors,
+    node_resource_group_id,
+    require_cluster,
+    require_identity,
+)
+from .manifests import DEMO_POD
+from .results import StepResult
+from .steps_demo import SUCCESS_MARKERS, demo_manifest, deploy_demo, log_line_text
+from .steps_identity import assign_vm_contributor
+from .verify import check_demo_logs, check_role_assignment
+
+if TYPE_CHECKING:
+    from .session import Session
+
+__all__: list[str] = []
+
+NO_IDENTITY = "no azure identity found for request clientID"
+FORBIDDEN = "StatusCode=403"
+COUNTED = "successfully counted VM from ARM"
+TOKEN_PATH = (
+    "/metadata/identity/oauth2/token?api-version=2018-02-01&resource=https://management.azure.com/"
+)
+LOG_TIMEOUT = 45.0
+
+
+def _manifest(session: Session, **changes: str) -> dict[str, Any]:
+    import yaml  # type: ignore[import-untyped]
+
+    manifest: dict[str, Any] = yaml.safe_load(demo_manifest(session))
+    if "label" in changes:
+        manifest["metadata"]["labels"]["aadpodidbinding"] = changes["label"]
+    if "namespace" in changes:
+        manifest["metadata"]["namespace"] = changes["namespace"]
+    return manifest
+
+
+def _wait_for_log(
+    session: Session, namespace: str, seen: tuple[str, ...], healthy: str
+) -> tuple[bool, str]:
+    """Wait until the demo's log shows every ``seen`` marker (True) or ``healthy`` (False)."""
+    log = [""]
+
+    def probe() -> tuple[bool, str]:
+        log[0] = read_log(session, DEMO_POD, namespace)
+        done = all(m in log[0] for m in seen) or healthy in log[0]
+        return done, f"{len(log[0].splitlines())} log lines"
+
+    with kube_errors():
+        wait_until(f"reading the log of pod {DEMO_POD}", probe, timeout=LOG_TIMEOUT)
+    return all(m in log[0] for m in seen), log[0]
+
+
+def _restart_demo(session: Session) -> None:
+    """Delete and re-create the demo pod, so its first loop runs now rather than in 20 s."""
+    delete_pod(session, DEMO_POD, session.settings.namespace)
+    deploy_demo(session)
+
+
+# -- 1. the pod's label does not match the binding's selector -----------------------------------
+
+
+def wrong_label(session: Session) -> str:
+    """The label a hurried teammate used: the managed identity's name, not the pod identity's."""
+    s = session.settings
+    return s.identity_name if s.identity_name != s.pod_identity_name else f"{s.identity_name}-app"
+
+
+def break_label(session: Session) -> StepResult:
+    """Re-create pod ``demo`` labelled with the managed identity's name."""
+    s = session.settings
+    label = wrong_label(session)
+    pod = find_pod(session, DEMO_POD, s.namespace)
+    current = (pod.metadata.labels or {}).get("aadpodidbinding") if pod is not None else None
+    if current != label:
+        run_pod(session, _manifest(session, label=label))
+    return StepResult(
+        step="break_label",
+        changed=current != label,
+        summary=f"pod {DEMO_POD!r} in namespace {s.namespace!r} runs with label "
+        f"aadpodidbinding: {label}",
+    )
+
+
+def symptom_label(session: Session) -> Symptom:
+    """The demo's 404 lines, the pod's labels and the binding's selector."""
+    s = session.settings
+    seen, log = _wait_for_log(session, s.namespace, (NO_IDENTITY, "main.go:87"), SUCCESS_MARKERS[0])
+    return Symptom(
+        sections=(
+            log_view(session, DEMO_POD, s.namespace, log, ("main.go:73", "main.go:87")),
+            pods_view(session, s.namespace, DEMO_POD),
+            bindings_view(session, s.namespace),
+        ),
+        seen=seen,
+    )
+
+
+def fix_label(session: Session) -> StepResult:
+    """Apply the demo manifest again, labelled with the binding's selector."""
+    return deploy_demo(session)
+
+
+def checks_label(session: Session) -> list[CheckResult]:
+    """The pod carries the selector as its label, and gets tokens for the identity."""
+    from .steps_demo import follow_demo_logs
+
+    s = session.settings
+    pod = find_pod(session, DEMO_POD, s.namespace)
+    label = (pod.metadata.labels or {}).get("aadpodidbinding") if pod is not None else None
+    log = follow_demo_logs(session, timeout=LOG_TIMEOUT)
+    return [
+        CheckResult.compare(
+            "label aadpodidbinding equals the binding's selector",
+            label,
+            s.pod_identity_name,
+            hint="the selector is the pod identity's name (kubectl get azureidentitybinding)",
+        ),
+        *check_demo_logs(session, lines=log.lines).results,
+    ]
+
+
+# -- 2. the pod runs in another namespace than the pod identity ----------------------------------
+
+
+def other_namespace(session: Session) -> str:
+    """Where ``kubectl apply`` puts a manifest without a namespace: the current one."""
+    return "default" if session.settings.namespace != "default" else "demo-elsewhere"
+
+
+def _ensure_namespace(session: Session, name: str) -> None:
+    from kubernetes.client import V1Namespace, V1ObjectMeta
+    from kubernetes.client.exceptions import ApiException
+
+    with kube_errors():
+        try:
+            session.core_v1.read_namespace(name)
+        except ApiException as exc:
+            if exc.status != 404:
+                raise
+            session.core_v1.create_namespace(V1Namespace(metadata=V1ObjectMeta(name=name)))
+
+
+def break_namespace(session: Session) -> StepResult:
+    """Run the demo pod, correctly labelled, in namespace ``default``."""
+    elsewhere = other_namespace(session)
+    running = find_pod(session, DEMO_POD, elsewhere) is not None
+    if not running:
+        _ensure_namespace(session, elsewhere)
+        run_pod(session, _manifest(session, namespace=elsewhere))
+    return StepResult(
+        step="break_namespace",
+        changed=not running,
+        summary=f"pod {DEMO_POD!r} runs in namespace {elsewhere!r} with label "
+        f"aadpodidbinding: {session.settings.pod_identity_name}",
+    )
+
+
+def symptom_namespace(session: Session) -> Symptom:
+    """The demo's 404 lines in the other namespace, and where the bindings are."""
+    elsewhere = other_namespace(session)
+    seen, log = _wait_for_log(session, elsewhere, (NO_IDENTITY, "main.go:87"), SUCCESS_MARKERS[0])
+    return Symptom(
+        sections=(
+            log_view(session, DEMO_POD, elsewhere, log, ("main.go:73", "main.go:87")),
+            bindings_view(session, None),
+        ),
+        seen=seen,
+    )
+
+
+def fix_namespace(session: Session) -> StepResult:
+    """Delete the pod from the other namespace; the one in the identity's namespace stays."""
+    s = session.settings
+    elsewhere = other_namespace(session)
+    removed = delete_pod(session, DEMO_POD, elsewhere)
+    kept = deploy_demo(session)
+    return StepResult(
+        step="fix_namespace",
+        changed=removed or kept.changed,
+        summary=f"pod {DEMO_POD!r} runs only in namespace {s.namespace!r}, next to its binding",
+        details=(
+            f"deleted pod {DEMO_POD!r} in namespace {elsewhere!r}"
+            if removed
+            else f"no pod {DEMO_POD!r} in namespace {elsewhere!r}",
+        ),
+    )
+
+
+def restore_namespace(session: Session) -> list[str]:
+    """Remove the pod from the other namespace, if it is still there."""
+    if delete_pod(session, DEMO_POD, other_namespace(session)):
+        return [f"deleted pod {DEMO_POD!r} in namespace {other_namespace(session)!r}"]
+    return []
+
+
+def checks_namespace(session: Session) -> list[CheckResult]:
+    """No demo pod outside the pod identity's namespace; the one inside gets tokens."""
+    s = session.settings
+    elsewhere = other_namespace(session)
+    stray = find_pod(session, DEMO_POD, elsewhere)
+    return [
+        CheckResult.compare(
+            f"pod {DEMO_POD} in namespace {elsewhere}",
+            "present" if stray is not None else "absent",
+            "absent",
+            hint=f"managed mode matches bindings in the pod's own namespace ({s.namespace})",
+        ),
+        *check_demo_logs(session).results,
+    ]
+
+
+# -- 3. the role is on the wrong resource group --------------------------------------------------
+
+
+def _scopes(session: Session) -> tuple[str, str]:
+    """(the node resource group's ID, the learner's resource group's ID)."""
+    group = find_resource_group(session)
+    node_scope = node_resource_group_id(session, require_cluster(session))
+    return node_scope, str(group.id) if group is not None else ""
+
+
+def break_scope(session: Session) -> StepResult:
+    """Move the identity's Virtual Machine Contributor to the learner's resource group."""
+    s = session.settings
+    identity = require_identity(session)
+    node_scope, group_scope = _scopes(session)
+    principal = str(identity.principal_id)
+    moved = revoke(session, node_scope, principal, VM_CONTRIBUTOR)
+    if not find_role_assignments(session, group_scope, principal, VM_CONTRIBUTOR):
+        with azure_errors():
+            grant(session, group_scope, principal, VM_CONTRIBUTOR)
+        moved = True
+    _restart_demo(session)
+    return StepResult(
+        step="break_scope",
+        changed=moved,
+        summary=f"{VM_CONTRIBUTOR} of {s.identity_name!r} is on resource group "
+        f"{s.resource_group!r} instead of the node resource group",
+        details=(f"pod {DEMO_POD!r} restarted, so it lists VMs now rather than in 20 s",),
+    )
+
+
+def _assignments_view(session: Session) -> Section:
+    """``az role assignment list --assignee <clientId> --all`` as a table of role and scope."""
+    identity = require_identity(session)
+    with azure_errors():
+        listed = list(
+            session.authorization.role_assignments.list_for_scope(
+                f"/subscriptions/{session.subscription_id}",
+                filter=f"principalId eq '{identity.principal_id}'",
+            )
+        )
+        rows = sorted(
+            (
+                session.authorization.role_definitions.get_by_id(a.role_definition_id).role_name,
+                a.scope,
+            )
+            for a in listed
+        )
+    return Section(
+        f"az role assignment list --assignee {identity.client_id} --all "
+        '--query "[].{Role:roleDefinitionName, Scope:scope}" -o table',
+        _az_table(("Role", "Scope"), rows),
+    )
+
+
+def _az_table(headers: tuple[str, ...], rows: list[tuple[Any, ...]]) -> tuple[str, ...]:
+    """A table as ``az … -o table`` prints it: headers, dashes, rows."""
+    cells = [list(headers), *([str(c) for c in row] for row in rows)]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)) for row in cells]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return tuple(line.rstrip() for line in lines)
+
+
+def symptom_scope(session: Session) -> Symptom:
+    """The demo's 403 line (its tokens still work), and where the role really is."""
+    s = session.settings
+    seen, log = _wait_for_log(session, s.namespace, (FORBIDDEN, "main.go:95"), COUNTED)
+    return Symptom(
+        sections=(
+            log_view(session, DEMO_POD, s.namespace, log, ("main.go:73", "main.go:95")),
+            _assignments_view(session),
+        ),
+        seen=seen,
+    )
+
+
+def fix_scope(session: Session) -> StepResult:
+    """Grant the role on the node resource group and remove the wider, useless grant."""
+    s = session.settings
+    identity = require_identity(session)
+    _, group_scope = _scopes(session)
+    granted = assign_vm_contributor(session)
+    removed = revoke(session, group_scope, str(identity.principal_id), VM_CONTRIBUTOR)
+    _restart_demo(session)
+    return StepResult(
+        step="fix_scope",
+        changed=granted.changed or removed,
+        summary=f"{VM_CONTRIBUTOR} of {s.identity_name!r} is on the node resource group only",
+        details=(
+            granted.summary,
+            f"removed {VM_CONTRIBUTOR} on resource group {s.resource_group!r}"
+            if removed
+            else f"no {VM_CONTRIBUTOR} on resource group {s.resource_group!r}",
+            f"pod {DEMO_POD!r} restarted, so it lists VMs now rather than in 20 s",
+        ),
+    )
+
+
+def checks_scope(session: Session) -> list[CheckResult]:
+    """The role is at the node resource group only, and the demo counts VMs there."""
+    s = session.settings
+    identity = require_identity(session)
+    _, group_scope = _scopes(session)
+    wide = [
+        a
+        for a in find_role_assignments(
+            session, group_scope, str(identity.principal_id), VM_CONTRIBUTOR
+        )
+        if str(a.scope or "").lower() == group_scope.lower()
+    ]
+    _, log = _wait_for_log(session, s.namespace, (COUNTED,), FORBIDDEN)
+    hit = next((log_line_text(line) for line in log.splitlines() if COUNTED in line), None)
+    return [
+        check_role_assignment(session),
+        CheckResult.compare(
+            f"{VM_CONTRIBUTOR} on resource group {s.resource_group}",
+            "assigned" if wide else "not assigned",
+            "not assigned",
+            hint="least privilege: grant only where the pod needs it (the node resource group)",
+        ),
+        CheckResult(
+            "the demo lists VMs in the node resource group",
+            passed=hit is not None and FORBIDDEN not in log,
+            observed=hit or "no such line; the log shows a 403",
+            expected=f"{COUNTED}: 0",
+            hint="grant the role where the demo's --resourcegroup points, then restart the pod",
+        ),
+    ]
+
+
+# -- 7. a token request without the Metadata header ----------------------------------------------
+
+
+def _curl(header: bool) -> str:
+    flag = "-H Metadata:true " if header else ""
+    return f'kubectl exec {DEMO_POD} -- curl -s {flag}"http://169.254.169.254{TOKEN_PATH}"'
+
+
+def break_header(session: Session) -> StepResult:
+    """Nothing changes in the cluster: the mistake is in the request the next cell sends."""
+    require_lab(session, "the notebook calls NMI as the pod would")
+    require_cluster(session)
+    # changed=True only so the line reads "✓ nothing to break…", not "already done".
+    return StepResult(
+        step="break_header",
+        changed=True,
+        summary="nothing to break in the cluster: the mistake is in the request",
+        details=("the next cell asks for a token as pod 'demo' would, without Metadata: true",),
+    )
+
+
+def _shown(status: int, body: Any) -> tuple[str, ...]:
+    if isinstance(body, dict) and "access_token" in body:
+        hidden = {k: ("<hidden>" if k.endswith("_token") else v) for k, v in body.items()}
+        body = {k: v for k, v in hidden.items() if k in _KEPT}
+    text = json.dumps(body, separators=(",", ":")) if not isinstance(body, str) else body
+    return (f"HTTP {status}", text.rstrip("\n"))
+
+
+# What of a token response is worth showing: never the tokens, nor times that change.
+_KEPT = ("access_token", "resource", "token_type")
+
+
+def symptom_header(session: Session) -> Symptom:
+    """The token request without ``Metadata: true``, and NMI's answer."""
+    status, body = imds_get(session, DEMO_POD, session.settings.namespace, TOKEN_PATH, header=False)
+    seen = status == 400 and isinstance(body, dict) and "metadata header" in str(body)
+    return Symptom(sections=(Section(_curl(False), _shown(status, body)),), seen=seen)
+
+
+def fix_header(session: Session) -> StepResult:
+    """Send the same request with ``Metadata: true``."""
+    status, body = imds_get(session, DEMO_POD, session.settings.namespace, TOKEN_PATH, header=True)
+    return StepResult(
+        step="fix_header",
+        changed=True,
+        summary=f"with the header, NMI answered HTTP {status}",
+        details=(f"$ {_curl(True)}", *_shown(status, body)),
+    )
+
+
+def checks_header(session: Session) -> list[CheckResult]:
+    """NMI refuses a request without the header and answers one with it, for the identity."""
+    import jwt
+
+    s = session.settings
+    identity = require_identity(session)
+    refused, _ = imds_get(session, DEMO_POD, s.namespace, TOKEN_PATH, header=False)
+    status, body = imds_get(session, DEMO_POD, s.namespace, TOKEN_PATH, header=True)
+    token = body.get("access_token") if isinstance(body, dict) else None
+    claims = jwt.decode(token, options={"verify_signature": False}) if token else {}
+    return [
+        CheckResult.compare("without Metadata: true, NMI refuses", f"HTTP {refused}", "HTTP 400"),
+        CheckResult.compare(
+            "with Metadata: true, NMI answers",
+            f"HTTP {status}",
+            "HTTP 200",
+            hint='send the header: -H "Metadata: true"',
+        ),
+        CheckResult.compare(
+            "the token is for the managed identity (appid)",
+            claims.get("appid"),
+            identity.client_id,
+            hint="the pod's label must match the binding (exercise 1)",
+        ),
+    ]
