@@ -1,0 +1,233 @@
+"""A stock `az` (from PyPI, in its own environment) runs the article's commands against a lab."""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import re
+import shlex
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from podid_lab import ids
+from podid_lab.home import LabHome
+from podid_lab.server import start, stop
+
+# az pins its own SDK versions, so it lives in a virtual environment of its own, made once.
+AZ_CLI_VERSION = "2.91.0"
+KUBECTL = "/usr/bin/kubectl"
+# Settings a learner's shell may carry that must not leak into az here.
+FOREIGN = re.compile(r"^(AZURE_|ARM_|MSAL_|REQUESTS_CA_BUNDLE$|SSL_CERT_FILE$|KUBECONFIG$|PODID_)")
+
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(1800)]
+
+
+def az_venv() -> Path:
+    """The cached environment holding azure-cli; built from PyPI on first use (about a minute)."""
+    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    venv = cache / "podid-tutorial" / "az-venv" / AZ_CLI_VERSION
+    stamp = venv / ".podid-complete"
+    venv.parent.mkdir(parents=True, exist_ok=True)
+    with open(venv.parent / f".{AZ_CLI_VERSION}.lock", "w") as lock:
+        # Two test runs at once must not build it into the same folder together.
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not stamp.exists():
+            shutil.rmtree(venv, ignore_errors=True)
+            subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+            pip = [str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet"]
+            subprocess.run([*pip, f"azure-cli=={AZ_CLI_VERSION}"], check=True)
+            stamp.touch()
+    return venv
+
+
+@dataclass
+class Az:
+    """A shell's worth of az against one lab: the environment `podid-lab az-env` set up."""
+
+    home: LabHome
+    env: dict[str, str]
+    script: str
+
+    def run(self, command: str, stderr: str = "", env: dict[str, str] | None = None) -> str:
+        """Run `az <command>` (shell words); it must succeed, with stderr matching `stderr`."""
+        done = subprocess.run(
+            ["az", *shlex.split(command)],
+            env=env or self.env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        assert done.returncode == 0, f"az {command}\n{done.stderr}"
+        assert re.fullmatch(stderr, done.stderr, re.DOTALL), f"az {command}\n{done.stderr}"
+        return done.stdout
+
+    def tsv(self, command: str, stderr: str = "", env: dict[str, str] | None = None) -> list[str]:
+        """The lines of `az <command> -o tsv` (a list query prints one item a line)."""
+        return self.run(f"{command} -o tsv", stderr, env).splitlines()
+
+
+def _shell_env(root: Path, home: LabHome) -> dict[str, str]:
+    """A clean learner's shell: az on PATH, its own HOME, nothing Azure-related set."""
+    bin_dir, user_home = root / "bin", root / "home"
+    bin_dir.mkdir()
+    user_home.mkdir()
+    (bin_dir / "az").symlink_to(az_venv() / "bin" / "az")
+    env = {k: v for k, v in os.environ.items() if not FOREIGN.match(k)}
+    env["PATH"] = f"{bin_dir}{os.pathsep}{env.get('PATH', '')}"
+    env["HOME"] = str(user_home)
+    env["PODID_LAB_HOME"] = str(home.root)
+    return env
+
+
+@pytest.fixture(scope="module")
+def az(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Az]:
+    """A fresh lab, and a shell that ran `eval "$(podid-lab az-env)"` (signed in as the SP)."""
+    root = tmp_path_factory.mktemp("az")
+    home = LabHome(root / "lab")
+    start(home, port=0)
+    try:
+        env = _shell_env(root, home)
+        done = subprocess.run(
+            ["bash", "-c", f'eval "$({sys.executable} -m podid_lab az-env)" && env -0'],
+            env=env,
+            capture_output=True,
+            timeout=120,
+            check=False,
+        )
+        assert done.returncode == 0 and done.stderr == b"", done.stderr.decode()
+        shell = dict(item.split("=", 1) for item in done.stdout.decode().split("\0") if item)
+        yield Az(home, shell, home.az_env_file.read_text())
+    finally:
+        stop(home)
+
+
+def test_az_env_points_az_at_the_lab_and_signs_in_the_service_principal(az: Az) -> None:
+    origin = f"https://127.0.0.1:{int(az.home.port_file.read_text())}"
+    assert az.env["AZURE_CONFIG_DIR"] == str(az.home.az_config_dir)
+    assert az.env["REQUESTS_CA_BUNDLE"] == str(az.home.ca_cert)
+    assert az.env["AZURE_CORE_INSTANCE_DISCOVERY"] == "false"
+    assert az.env["AZURE_CORE_COLLECT_TELEMETRY"] == "false"
+    assert "AzureCloud" not in az.script
+    assert az.home.learner_secret() not in az.script  # read from its file, never printed
+    endpoints = "[name, endpoints.resourceManager, endpoints.activeDirectory, "
+    endpoints += "endpoints.microsoftGraphResourceId]"
+    assert az.tsv(f'cloud show --query "{endpoints}"') == [
+        "PodidLab",
+        f"{origin}/",
+        origin,
+        f"{origin}/graph/",
+    ]
+    assert az.tsv('account show --query "[user.name, user.type, id]"') == [
+        ids.LEARNER_APP_ID,
+        "servicePrincipal",
+        ids.SUBSCRIPTION_ID,
+    ]
+
+
+def test_device_code_login_is_approved_by_the_lab(az: Az, tmp_path: Path) -> None:
+    env = {**az.env, "AZURE_CONFIG_DIR": str(tmp_path / "azure")}
+    notice = r"podid lab: the code \w{9} is approved automatically for \S+; there is nothing .*"
+    az.run("login --use-device-code --output none", notice, env)
+    assert az.tsv('account show --query "[user.name, user.type, tenantId]"', env=env) == [
+        ids.LEARNER_USER_NAME,
+        "user",
+        ids.TENANT_ID,
+    ]
+    # A token for another resource (Graph) comes from the refresh token.
+    assert az.tsv(
+        "role assignment list --all --query \"[?principalType=='User'].principalName\"", env=env
+    ) == [ids.LEARNER_USER_NAME]
+
+
+def test_feature_and_provider_registration(az: Az) -> None:
+    feature = "--namespace Microsoft.ContainerService --name EnablePodIdentityPreview"
+    propagate = (
+        r"WARNING: Once the feature 'EnablePodIdentityPreview' is registered, invoking 'az "
+        r"provider register -n Microsoft.ContainerService' is required to get the change "
+        r"propagated\n"
+    )
+    assert az.tsv(f"feature register {feature} --query properties.state", propagate) == [
+        "Registering"
+    ]
+    (state,) = az.tsv(f"feature show {feature} --query properties.state")
+    assert state in ("Registering", "Registered")
+    ongoing = (
+        r"WARNING: Registering is still on-going\. You can monitor using 'az provider show -n "
+        r"Microsoft\.ContainerService'\n"
+    )
+    az.run("provider register --namespace Microsoft.ContainerService", ongoing)
+    # `--wait` would poll every 10 s, as on Azure; the lab registers within a second.
+    deadline = time.monotonic() + 30
+    show = "provider show -n Microsoft.ContainerService --query registrationState"
+    while az.tsv(show) != ["Registered"]:
+        assert time.monotonic() < deadline, "Microsoft.ContainerService never registered"
+        time.sleep(0.5)
+
+
+def test_the_articles_cluster_identity_and_role_commands(az: Az, tmp_path: Path) -> None:
+    created = az.tsv("group create --name rg-az --location japaneast --query name")
+    assert created == ["rg-az"]
+    assert az.tsv("group show -n rg-az --query location") == ["japaneast"]
+
+    cluster = az.tsv(
+        "aks create --resource-group rg-az --name aks-az --network-plugin azure "
+        '--enable-managed-identity --node-count 1 --query "[provisioningState, '
+        'networkProfile.networkPlugin, identity.type]"'
+    )
+    assert cluster == ["Succeeded", "azure", "SystemAssigned"]
+    (node_group,) = az.tsv("aks show -g rg-az -n aks-az --query nodeResourceGroup")
+    assert node_group == "MC_rg-az_aks-az_japaneast"
+    assert not (Path(az.env["HOME"]) / ".ssh").exists()  # no SSH key was asked for, or made
+
+    kubeconfig = tmp_path / "kubeconfig"
+    merged = rf'WARNING: Merged "aks-az" as current context in {re.escape(str(kubeconfig))}\n'
+    az.run(f"aks get-credentials --resource-group rg-az --name aks-az --file {kubeconfig}", merged)
+    nodes = subprocess.run(
+        [KUBECTL, "get", "nodes", "-o", "name"],
+        env={**az.env, "KUBECONFIG": str(kubeconfig)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert nodes.returncode == 0, nodes.stderr
+    assert re.fullmatch(r"node/aks-nodepool1-\d+-vmss000000\n", nodes.stdout)
+
+    az.run("identity create --resource-group rg-az --name id-az --output none")
+    query = '--query "[clientId, principalId]"'
+    client_id, principal_id = az.tsv(f"identity show -g rg-az -n id-az {query}")
+    (scope,) = az.tsv(f"group show -n {node_group} --query id")
+    # --assignee takes the client ID; az resolves it to the object ID through Graph, as on Azure.
+    assigned = az.tsv(
+        f'role assignment create --role "Virtual Machine Contributor" --assignee {client_id} '
+        f'--scope {scope} --query "[principalId, principalType, roleDefinitionId]"'
+    )
+    vm_contributor = "9980e02c-c2be-4d73-94e8-173b1dc7cf3c"
+    assert assigned[:2] == [principal_id, "ServicePrincipal"]
+    assert assigned[2].endswith(f"/roleDefinitions/{vm_contributor}")
+    listed = az.tsv(
+        f'role assignment list --scope {scope} --query "[].[principalName, roleDefinitionName]"'
+    )
+    assert listed == [f"{client_id}\tVirtual Machine Contributor"]
+    owners = az.tsv(
+        f"role assignment list --scope {scope} --include-inherited "
+        "--query \"[?roleDefinitionName=='Owner'].principalName\""
+    )
+    assert sorted(owners) == sorted([ids.LEARNER_APP_ID, ids.LEARNER_USER_NAME])
+
+    az.run("group delete --name rg-az --yes")
+    assert az.tsv("group exists -n rg-az") == ["false"]
+
+
+def test_pod_identity_commands_are_not_in_core_az(az: Az) -> None:
+    """They come only from the aks-preview extension, which cannot be installed offline."""
+    assert "--enable-pod-identity" not in az.run("aks update --help")
+    assert "pod-identity" not in az.run("aks --help")
