@@ -22,6 +22,7 @@ from .entra import signin as entra_signin
 from .graph import http as graph_http
 from .kube import http as kube_http
 from .lab import Lab
+from .workload_identity import issuer as oidc_issuer
 
 log = logging.getLogger("podid_lab")
 
@@ -76,6 +77,7 @@ def build_app(lab: Lab, *, tickers: list[Callable[[], None]] | None = None) -> A
         lab.operations.tick,
         lab.kube.tick,
         lab.runtime.tick,
+        lab.vault_listeners.tick,
         *(tickers or []),
     ]
 
@@ -104,6 +106,7 @@ def build_app(lab: Lab, *, tickers: list[Callable[[], None]] | None = None) -> A
         *graph_http.routes,
         *arm_metadata.routes,
         *kube_http.routes,
+        *oidc_issuer.routes,
         Route("/{path:path}", arm_endpoint, methods=ALL_METHODS),
     ]
     app = Starlette(

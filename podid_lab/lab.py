@@ -10,7 +10,9 @@ from . import ids, knobs
 from .arm.authorization.models import RoleAssignments
 from .arm.compute.models import ScaleSets
 from .arm.containerservice.models import ClusterHook, ManagedClusters
+from .arm.keyvault.models import Vaults
 from .arm.lro import Operations, iso
+from .arm.msi.federation import FederatedCredentials
 from .arm.msi.models import UserAssignedIdentities
 from .arm.rbac import Authorizer, assignment_doc, role_by_name, save_assignment
 from .arm.resources.models import Features, Providers, ResourceGroups
@@ -20,6 +22,8 @@ from .entra.models import Directory
 from .entra.signin import GRANTS as USER_GRANTS
 from .exercises import ExercisePasses
 from .home import LabHome
+from .keyvault.listeners import VaultListeners
+from .keyvault.secrets import Secrets
 from .kube.models import Clusters
 from .kubelet.runtime import PodRuntime
 from .nmi.addon import PodIdentityAddon
@@ -27,6 +31,9 @@ from .nmi.models import Nmi
 from .pki import ensure_pki
 from .registry import ARM_ROUTES
 from .store import Document, Store
+from .workload_identity.federation import Federation
+from .workload_identity.issuer import ServiceAccountIssuers
+from .workload_identity.webhook import WorkloadIdentityWebhook
 
 ScopeHook = Callable[[str], None]
 
@@ -54,6 +61,8 @@ class Lab:
         self.kube = Clusters(self.store, self.knobs)
         self.exercises = ExercisePasses(self.store)
         self.entra_grants: dict[str, Any] = dict(USER_GRANTS)
+        # client_assertion_type -> exchange(tenant, client_id, assertion, resource) -> token JSON
+        self.entra_client_assertions: dict[str, Any] = {}
         # Called with a scope being deleted, before its resources go (e.g. a cluster's API).
         self.scope_hooks: list[ScopeHook] = []
         self.operations.register("resourceGroups/delete", self._finish_delete_group)
@@ -66,6 +75,14 @@ class Lab:
         self.addon = PodIdentityAddon(self)
         self.nmi = Nmi(self)
         self.runtime = PodRuntime(self)
+        # Workload ID: issuers, federated credentials, the token exchange, the webhook; Key Vault.
+        self.issuers = ServiceAccountIssuers(self)
+        self.federated_credentials = FederatedCredentials(self)
+        self.federation = Federation(self)
+        self.webhook = WorkloadIdentityWebhook(self)
+        self.vault_listeners = VaultListeners(self)
+        self.vaults = Vaults(self)
+        self.secrets = Secrets(self)
         # Where the lab serves HTTPS (ARM, Entra, Kubernetes) and plain-HTTP IMDS; set by the
         # server once it listens, None when the lab is not serving.
         self.origin: str | None = None

@@ -8,6 +8,7 @@ from .arm import operations as arm_operations
 from .arm.authorization import http as arm_authorization
 from .arm.compute import http as arm_compute
 from .arm.containerservice import http as arm_containerservice
+from .arm.keyvault import http as arm_keyvault
 from .arm.msi import http as arm_msi
 from .arm.resources import http as arm_resources
 
@@ -21,6 +22,7 @@ ARM_ROUTES: tuple[list[ArmRoute], ...] = (
     arm_containerservice.routes,
     arm_msi.routes,
     arm_compute.routes,
+    arm_keyvault.routes,
     # Last: its `{scope*}` templates span any number of segments.
     arm_authorization.routes,
 )

@@ -77,6 +77,7 @@ def serve(home: LabHome, port: int | None = None) -> None:
     import uvicorn
 
     from .app import build_app
+    from .keyvault.listeners import uvicorn_opener
     from .lab import Lab
     from .nmi.http import build_imds_app
 
@@ -111,6 +112,9 @@ def serve(home: LabHome, port: int | None = None) -> None:
     async def run_both() -> None:
         # Only the HTTPS server handles signals; the IMDS server stops when it does.
         imds_task = asyncio.create_task(imds._serve(sockets=[imds_sock]))
+        # Each key vault answers on a port of its own (see keyvault.listeners).
+        lab.vault_listeners.opener = uvicorn_opener(lab)
+        lab.vault_listeners.start_all()
         try:
             await server.serve(sockets=[sock])
         finally:

@@ -41,11 +41,15 @@ def _action_regex(pattern: str) -> re.Pattern[str]:
     return re.compile("^" + "(?:/.*)?/".join(parts) + "$", re.IGNORECASE)
 
 
-def role_allows(role: dict[str, Any], action: str) -> bool:
-    """True if the role's permissions grant `action` (wildcards; notActions subtract)."""
+def role_allows(role: dict[str, Any], action: str, *, data: bool = False) -> bool:
+    """True if the role's permissions grant `action` (wildcards; notActions subtract).
+
+    `data` checks a data action (e.g. reading a Key Vault secret) against dataActions.
+    """
+    allow, deny = ("dataActions", "notDataActions") if data else ("actions", "notActions")
     for perm in role["permissions"]:
-        if any(_action_regex(a).match(action) for a in perm["actions"]) and not any(
-            _action_regex(n).match(action) for n in perm["notActions"]
+        if any(_action_regex(a).match(action) for a in perm.get(allow, [])) and not any(
+            _action_regex(n).match(action) for n in perm.get(deny, [])
         ):
             return True
     return False
@@ -66,14 +70,14 @@ class Authorizer:
             if doc["properties"]["principalId"].lower() == pid
         ]
 
-    def allowed(self, principal_id: str, action: str, scope: str) -> bool:
-        """True if an assignment at `scope` or above grants `action`."""
+    def allowed(self, principal_id: str, action: str, scope: str, *, data: bool = False) -> bool:
+        """True if an assignment at `scope` or above grants `action` (a data action if `data`)."""
         for doc in self.assignments_for(principal_id):
             props = doc["properties"]
             if not is_within(props["scope"], scope):
                 continue
             role = role_by_id(props["roleDefinitionId"])
-            if role is not None and role_allows(role, action):
+            if role is not None and role_allows(role, action, data=data):
                 return True
         return False
 

@@ -144,6 +144,27 @@ def check_resource(request: Request, resource: str) -> str:
     return resource
 
 
+def _by_assertion(request: Request, lab: Lab, fields: dict[str, str], resource: str) -> Response:
+    """Client credentials proven by an assertion (workload identity federation: jwt-bearer)."""
+    kind = fields.get("client_assertion_type", "")
+    exchange = lab.entra_client_assertions.get(kind)
+    if exchange is None:
+        raise EntraError(400, "invalid_request", 50027, f"Invalid client_assertion_type '{kind}'.")
+    if resource not in KNOWN_RESOURCES:
+        raise EntraError(
+            400,
+            "invalid_resource",
+            500011,
+            f"The resource principal named {resource} was not found in the tenant named "
+            f"{ids.TENANT_DOMAIN}. This can happen if the application has not been installed by "
+            "the administrator of the tenant or consented to by any user in the tenant. You might "
+            "have sent your authentication request to the wrong tenant.",
+        )
+    tenant, client_id = request.path_params["tenant"], fields.get("client_id", "")
+    body = exchange(tenant, client_id, fields["client_assertion"], resource)
+    return JSONResponse(body, headers={"Cache-Control": "no-store, no-cache", "Pragma": "no-cache"})
+
+
 async def token(request: Request) -> Response:
     """The OAuth 2.0 token endpoint (v2.0 takes `scope`, v1 takes `resource`)."""
     lab: Lab = request.app.state.lab
@@ -165,6 +186,8 @@ async def token(request: Request) -> Response:
             resource = _resource_from_scope(fields["scope"])
         else:
             resource = fields.get("resource", "")
+        if "client_assertion" in fields:
+            return _by_assertion(request, lab, fields, resource)
         body = lab.directory.client_credentials(
             request.path_params["tenant"],
             fields.get("client_id", ""),

@@ -66,6 +66,8 @@ SERVER_METADATA = (
 GENERATION_KINDS = {DAEMON_SETS.group_resource, CRDS.group_resource}
 
 PodHook = Callable[[str, Obj], None]
+# Mutating admission for a new pod, after the built-in plugins (a webhook's place).
+AdmissionHook = Callable[["Cluster", Obj], None]
 
 
 def cluster_key(cluster_id: str) -> str:
@@ -96,6 +98,8 @@ class Clusters:
         self.hub = Hub()
         # Called with (cluster key, pod) when a pod is finally gone (part 4 stops its process).
         self.pod_removed_hooks: list[PodHook] = []
+        # Called with (cluster, pod) as a pod is created; may change it or raise KubeError.
+        self.pod_admission_hooks: list[AdmissionHook] = []
 
     def ensure(
         self,
@@ -445,6 +449,8 @@ class Cluster:
                 token = f"kube-api-access-{objects.random_suffix(seed)}"
                 mount = obj["spec"].get("automountServiceAccountToken", True)
                 objects.default_pod_spec(obj["spec"], token_volume=token if mount else None)
+                for hook in self._clusters.pod_admission_hooks:
+                    hook(self, obj)
                 obj["status"] = {"phase": "Pending", "qosClass": objects.qos_class(obj["spec"])}
             else:
                 validation.raise_if(kind, name, validation.pod_update_causes(old, obj))

@@ -42,11 +42,18 @@ NMI = Image(
         ("server.go:123", "listening on 127.0.0.1:2579"),
     ),
 )
-IMAGES = (DEMO, NMI)
+MSAL_GO = Image(
+    repository="ghcr.io/azure/azure-workload-identity/msal-go",
+    tags=("latest",),
+    program=(sys.executable, "-m", "podid_lab.workloads.msal_go"),
+)
+IMAGES = (DEMO, NMI, MSAL_GO)
 
 
 def find(reference: str) -> Image | None:
     """The known image for a reference (`docker.io/` prefixes and digests are not accepted)."""
+    if ":" not in reference.rsplit("/", 1)[-1]:
+        reference += ":latest"  # no tag means latest, as for any container runtime
     for image in IMAGES:
         if reference in image.references():
             return image

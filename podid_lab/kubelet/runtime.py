@@ -17,6 +17,7 @@ import contextlib
 import logging
 import os
 import re
+import shutil
 import signal
 import sys
 import time
@@ -24,7 +25,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..kube.kinds import PODS
+from ..home import write_private
+from ..kube.kinds import PODS, SERVICE_ACCOUNTS
 from ..kube.models import Cluster
 from ..kube.objects import timestamp
 from ..nmi.models import endpoint_path
@@ -43,6 +45,9 @@ PULL_BACKOFF_SECONDS = 1.0
 _PR_SET_PDEATHSIG = 1
 _VAR_REF = re.compile(r"\$\(([A-Za-z_][A-Za-z0-9_]*)\)")
 PROJECT_ROOT = str(Path(__file__).resolve().parents[2])
+# The kubelet rotates a projected token once 80% of its lifetime has passed (or after 24 h).
+TOKEN_REFRESH_FRACTION = 0.8
+TOKEN_REFRESH_MAX_SECONDS = 86400.0
 
 
 def _die_with_parent() -> None:
@@ -65,6 +70,18 @@ class Container:
     process: asyncio.subprocess.Process | None = None
     started: float = 0.0
     reader: asyncio.Task[None] | None = field(default=None, repr=False)
+
+
+@dataclass
+class ProjectedToken:
+    """A projected service-account token file the kubelet keeps fresh for a running pod."""
+
+    path: Path
+    namespace: str
+    service_account: str
+    audience: str
+    lifetime: int
+    refresh_at: float = 0.0
 
 
 def _field_value(pod: Document, path: str) -> str:
@@ -105,6 +122,8 @@ class PodRuntime:
         self._lab = lab
         self._containers: dict[tuple[str, str, str, str], Container] = {}
         self._next_start: dict[tuple[str, str, str, str], float] = {}
+        # (cluster key, namespace, pod) -> its projected tokens with an audience of their own.
+        self._tokens: dict[tuple[str, str, str], list[ProjectedToken]] = {}
         lab.kube.pod_removed_hooks.append(self._on_pod_removed)
 
     # -- the reconcile loop -------------------------------------------------------------------
@@ -125,6 +144,10 @@ class PodRuntime:
                     )
         for key in [k for k in self._containers if k not in live]:
             self._stop(key)  # its pod, namespace or cluster is gone (or the lab was reset)
+        pods = {key[:3] for key in live}
+        for pod_key in [k for k in self._tokens if k not in pods]:
+            self._forget_tokens(pod_key)
+        self._refresh_tokens()
 
     def _reconcile(self, cluster: Cluster, pod: Document) -> None:
         meta = pod["metadata"]
@@ -189,7 +212,8 @@ class PodRuntime:
             self._event(cluster, pod, "Created", f"Created container {container['name']}")
             record = self._containers[key]
             if image.program is not None:
-                record.process = await self._spawn(pod, container, image)
+                mounts = self._project_tokens(cluster, pod)
+                record.process = await self._spawn(pod, container, image, mounts)
                 record.reader = asyncio.get_running_loop().create_task(
                     self._pump(key, record.process)
                 )
@@ -251,11 +275,100 @@ class PodRuntime:
             "",
         )
 
+    # -- projected service-account tokens ----------------------------------------------------
+
+    def _token_dir(self, cluster_key: str, namespace: str, pod: str) -> Path:
+        return self._lab.home.root / "run" / "pods" / cluster_key / namespace / pod
+
+    def _project_tokens(self, cluster: Cluster, pod: Document) -> dict[str, Path]:
+        """Write the pod's projected tokens that name an audience; mount path -> host folder.
+
+        A process cannot see the container's paths, so the kubelet writes each volume to a
+        folder of the pod's own under the lab's home, and paths below a mount point in the
+        container's environment are translated to it (`_spawn`). The default API-access token
+        (no audience) is not written: nothing the lab runs reads it.
+        """
+        meta = pod["metadata"]
+        pod_key = (cluster.key, meta["namespace"], meta["name"])
+        folder = self._token_dir(*pod_key)
+        tokens: list[ProjectedToken] = []
+        by_volume: dict[str, Path] = {}
+        for volume in pod["spec"].get("volumes") or []:
+            for source in (volume.get("projected") or {}).get("sources") or []:
+                sat = source.get("serviceAccountToken")
+                if not sat or not sat.get("audience"):
+                    continue
+                path = folder / volume["name"] / sat.get("path", "token")
+                tokens.append(
+                    ProjectedToken(
+                        path=path,
+                        namespace=meta["namespace"],
+                        service_account=pod["spec"].get("serviceAccountName") or "default",
+                        audience=sat["audience"],
+                        lifetime=int(sat.get("expirationSeconds") or 3600),
+                    )
+                )
+                by_volume[volume["name"]] = folder / volume["name"]
+        self._tokens[pod_key] = tokens
+        for token in tokens:
+            self._write_token(pod_key, token)
+        mounts: dict[str, Path] = {}
+        for container in pod["spec"].get("containers", []):
+            for mount in container.get("volumeMounts") or []:
+                if mount["name"] in by_volume:
+                    mounts[mount["mountPath"].rstrip("/")] = by_volume[mount["name"]]
+        return mounts
+
+    def _write_token(self, pod_key: tuple[str, str, str], token: ProjectedToken) -> None:
+        cluster = self._lab.kube.by_key(pod_key[0])
+        if cluster is None:
+            return
+        pod = cluster.find(PODS, pod_key[1], pod_key[2])
+        sa = cluster.find(SERVICE_ACCOUNTS, token.namespace, token.service_account)
+        if pod is None:
+            return
+        now = time.time()
+        jwt = self._lab.issuers.sign(
+            cluster.key,
+            namespace=token.namespace,
+            service_account=token.service_account,
+            service_account_uid=(sa or {}).get("metadata", {}).get("uid", ""),
+            audiences=[token.audience],
+            lifetime=token.lifetime,
+            pod={"name": pod["metadata"]["name"], "uid": pod["metadata"]["uid"]},
+            node={"name": pod["spec"].get("nodeName", "")},
+            now=now,
+        )
+        token.path.parent.mkdir(parents=True, exist_ok=True)
+        write_private(token.path, jwt.encode())
+        token.refresh_at = now + min(
+            token.lifetime * TOKEN_REFRESH_FRACTION, TOKEN_REFRESH_MAX_SECONDS
+        )
+
+    def _refresh_tokens(self) -> None:
+        now = time.time()
+        for pod_key, tokens in list(self._tokens.items()):
+            for token in tokens:
+                if now >= token.refresh_at:
+                    self._write_token(pod_key, token)
+
+    def _forget_tokens(self, pod_key: tuple[str, str, str]) -> None:
+        self._tokens.pop(pod_key, None)
+        shutil.rmtree(self._token_dir(*pod_key), ignore_errors=True)
+
+    def token_files(self, cluster_key: str, namespace: str, pod: str) -> list[Path]:
+        """Host paths of a running pod's projected token files (for tests and checks)."""
+        return [t.path for t in self._tokens.get((cluster_key, namespace, pod), [])]
+
     async def _spawn(
-        self, pod: Document, container: Document, image: images.Image
+        self,
+        pod: Document,
+        container: Document,
+        image: images.Image,
+        mounts: dict[str, Path] | None = None,
     ) -> asyncio.subprocess.Process:
         assert image.program is not None
-        env = container_env(pod, container)
+        env = {k: _host_path(v, mounts or {}) for k, v in container_env(pod, container).items()}
         args = [expand(str(a), env) for a in container.get("args") or []]
         meta = pod["metadata"]
         endpoint = (meta.get("annotations") or {})[IMDS_ANNOTATION]
@@ -371,6 +484,7 @@ class PodRuntime:
 
     def _on_pod_removed(self, cluster_key: str, pod: Document) -> None:
         meta = pod["metadata"]
+        self._forget_tokens((cluster_key, meta["namespace"], meta["name"]))
         for key in [
             k for k in self._containers if k[:3] == (cluster_key, meta["namespace"], meta["name"])
         ]:
@@ -546,6 +660,14 @@ class PodRuntime:
             component="kubelet",
             host=pod["spec"].get("nodeName", ""),
         )
+
+
+def _host_path(value: str, mounts: dict[str, Path]) -> str:
+    """A container path below a projected mount, as the pod's process can open it."""
+    for mount, folder in mounts.items():
+        if value == mount or value.startswith(mount + "/"):
+            return str(folder) + value[len(mount) :]
+    return value
 
 
 def _container_status(pod: Document, name: str) -> Document | None:

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from ... import ids
 from ...home import write_private
+from ...kube.models import cluster_key
 from ...store import Document
 from ..compute.models import node_names, scale_set_name
 from ..errors import ArmError
@@ -382,9 +383,10 @@ class ManagedClusters:
         if oidc is not None:
             props["oidcIssuerProfile"] = {"enabled": bool(oidc.get("enabled"))}
             if oidc.get("enabled"):
-                guid = ids.stable_guid("oidc-issuer", cluster_id)
-                props["oidcIssuerProfile"]["issuerURL"] = (
-                    f"https://{location}.oic.prod-aks.azure.com/{ids.TENANT_ID}/{guid}/"
+                # AKS's is https://<region>.oic.prod-aks.azure.com/<tenant>/<guid>/; the lab's
+                # own origin serves this one (discovery and keys), so Entra can check tokens.
+                props["oidcIssuerProfile"]["issuerURL"] = self._lab.issuers.issuer_url(
+                    cluster_key(cluster_id)
                 )
         if "podIdentityProfile" in props:
             props["podIdentityProfile"] = self._pod_identity_profile(

@@ -9,6 +9,7 @@ from ..errors import resource_not_found
 from ..request import ArmRequest, json_response, page
 from ..resources.models import check_resource_location
 from ..routing import ArmRoute
+from .federation import FIC_TYPE, FederatedCredentials
 from .models import IDENTITY_TYPE, UserAssignedIdentities, identity_id
 
 SUB = "/subscriptions/{subscriptionId}"
@@ -17,6 +18,9 @@ IDENTITIES = "/providers/Microsoft.ManagedIdentity/userAssignedIdentities"
 ONE = RG + IDENTITIES + "/{resourceName}"
 READ = "Microsoft.ManagedIdentity/userAssignedIdentities/read"
 WRITE = "Microsoft.ManagedIdentity/userAssignedIdentities/write"
+FICS = ONE + "/federatedIdentityCredentials"
+FIC = FICS + "/{federatedIdentityCredentialResourceName}"
+FIC_ACTION = "Microsoft.ManagedIdentity/userAssignedIdentities/federatedIdentityCredentials/"
 
 
 def _require(req: ArmRequest) -> dict:
@@ -73,7 +77,47 @@ async def list_in_subscription(req: ArmRequest) -> Response:
     )
 
 
+def _fic_name(req: ArmRequest) -> str:
+    return req.param("federatedIdentityCredentialResourceName")
+
+
+async def put_credential(req: ArmRequest) -> Response:
+    """201 with the new credential; 200 when it replaced one."""
+    identity = _require(req)
+    doc, created = req.lab.federated_credentials.put(
+        identity["id"], _fic_name(req), req.json_body()
+    )
+    return json_response(FederatedCredentials.arm_doc(doc), 201 if created else 200)
+
+
+async def get_credential(req: ArmRequest) -> Response:
+    identity = _require(req)
+    doc = req.lab.federated_credentials.get(identity["id"], _fic_name(req))
+    if doc is None:
+        raise resource_not_found(
+            FIC_TYPE, f"{identity['name']}/{_fic_name(req)}", req.param("resourceGroupName")
+        )
+    return json_response(FederatedCredentials.arm_doc(doc))
+
+
+async def list_credentials(req: ArmRequest) -> Response:
+    identity = _require(req)
+    docs = req.lab.federated_credentials.of(identity["id"])
+    return page(req, [FederatedCredentials.arm_doc(d) for d in docs])
+
+
+async def delete_credential(req: ArmRequest) -> Response:
+    """200 if it existed, 204 if not."""
+    identity = _require(req)
+    deleted = req.lab.federated_credentials.delete(identity["id"], _fic_name(req))
+    return Response(status_code=200 if deleted else 204)
+
+
 routes = [
+    ArmRoute("GET", FICS, list_credentials, FIC_ACTION + "read", ONE),
+    ArmRoute("PUT", FIC, put_credential, FIC_ACTION + "write", ONE),
+    ArmRoute("GET", FIC, get_credential, FIC_ACTION + "read", ONE),
+    ArmRoute("DELETE", FIC, delete_credential, FIC_ACTION + "delete", ONE),
     ArmRoute("GET", SUB + IDENTITIES, list_in_subscription, READ, SUB),
     ArmRoute("GET", RG + IDENTITIES, list_in_group, READ, RG),
     ArmRoute("PUT", ONE, put_identity, WRITE, ONE),

@@ -90,7 +90,8 @@ class UserAssignedIdentities:
         if doc is None:
             return False
         self._lab.directory.remove(doc["properties"]["principalId"])
-        self._lab.resources.delete(resource_id)
+        # Its federated identity credentials live below it and go with it.
+        self._lab.resources.delete_tree(resource_id)
         return True
 
     def _scope_deleted(self, scope: str) -> None:

@@ -1,0 +1,1 @@
+"""Key Vault's data plane: secrets at each vault's own HTTPS endpoint."""

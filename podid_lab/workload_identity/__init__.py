@@ -1,0 +1,1 @@
+"""Microsoft Entra Workload ID in the lab: OIDC issuers, federation and the webhook."""
