@@ -71,10 +71,15 @@ def _manifest(session: Session, **changes: str) -> dict[str, Any]:
 def _wait_for_log(
     session: Session, namespace: str, seen: tuple[str, ...], healthy: str
 ) -> tuple[bool, str]:
-    """Wait until the demo's log shows every ``seen`` marker (True) or ``healthy`` (False)."""
+    """Wait until the demo's log shows every ``seen`` marker (True) or ``healthy`` (False).
+
+    No such pod counts as healthy: nothing will ever log.
+    """
     log = [""]
 
     def probe() -> tuple[bool, str]:
+        if find_pod(session, DEMO_POD, namespace) is None:
+            return True, "no pod"  # nothing will ever log: not broken (or not yet)
         log[0] = read_log(session, DEMO_POD, namespace)
         done = all(m in log[0] for m in seen) or healthy in log[0]
         return done, f"{len(log[0].splitlines())} log lines"

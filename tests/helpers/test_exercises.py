@@ -1,0 +1,146 @@
+"""08-troubleshooting: each exercise's symptom really appears when broken and goes when fixed.
+
+One lab and one learner for the module, caught up to 06 once: every exercise must leave the
+lab as it found it, so the next one starts from the same place (and the test checks that).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import podid_helpers as ph
+from podid_helpers.exercise_kit import lab_admin
+from podid_lab.home import LabHome
+
+pytestmark = pytest.mark.slow
+
+# A line of each symptom that only the broken state produces.
+SYMPTOMS = {
+    1: "Status Code = '404'. Response body: no azure identity found for request clientID",
+    2: "Status Code = '404'. Response body: no azure identity found for request clientID",
+    3: 'StatusCode=403 -- Original Error: autorest/azure: Service returned an error. Status=403 Code="AuthorizationFailed"',  # noqa: E501
+    4: "Cluster identity has no assignment permission over identity 'resourceId: ",
+    5: "Network plugin kubenet is not supported to use with PodIdentity addon.",
+    6: "(PodIdentityAddonFeatureFlagNotEnabled) PodIdentity addon is not allowed since feature "
+    "'Microsoft.ContainerService/EnablePodIdentityPreview' is not enabled.",
+    7: '{"error":"invalid_request","error_description":"Required metadata header not specified"}',
+    8: "(PrincipalNotFound) Principal ",
+}
+
+
+@pytest.fixture(scope="module")
+def prepared(lab_root: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """A session whose learner has run notebooks 01-06."""
+    home = tmp_path_factory.mktemp("learner")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("HOME", str(home))
+        mp.setenv("PODID_LAB_HOME", str(lab_root))
+        mp.setenv("PODID_SETTINGS", str(home / ".podid" / "settings.json"))
+        settings = ph.Settings(
+            resource_group="rg-ex",
+            cluster_name="aks-ex",
+            identity_name="id-ex",
+            pod_identity_name="pid-ex",
+            namespace="ns-ex",
+        )
+        ph.save_settings(settings)
+        session = ph.connect(settings)
+        ph.catch_up(session, "08-troubleshooting")
+        yield session
+
+
+@pytest.fixture
+def session(prepared: Any, lab_root: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """The prepared session, with the lab's home where the helpers look for its admin key."""
+    monkeypatch.setenv("PODID_LAB_HOME", str(lab_root))
+    return prepared
+
+
+def assert_as_found(session: Any) -> None:
+    """The state 06 leaves: demo running with tokens, pod identity Assigned, knobs at rest."""
+    for report in (
+        ph.check_feature_registered(session),
+        ph.check_role_assignment(session),
+        ph.check_pod_identity(session),
+        ph.check_demo_running(session),
+    ):
+        assert report.passed, report.text()
+    assert lab_admin(session, "GET", "/_lab/health")["knobs"]["replication_delay_seconds"] == 0
+
+
+@pytest.mark.parametrize("number", sorted(SYMPTOMS))
+def test_symptom_when_broken_gone_when_fixed(session: Any, number: int, lab_root: Path) -> None:
+    ex = ph.exercise(number)
+    ex.break_it(session)
+    broken = ex.symptom(session)
+    assert broken.seen, broken.text()
+    assert SYMPTOMS[number] in broken.text()
+    fixed = ex.fix(session)
+    report = ex.verify(session)
+    assert report.passed, report.text()
+    assert report.results[-1].name == "pass recorded"
+    if number == 7:  # the broken request stays broken; the fixed one gets a token
+        assert "HTTP 200" in fixed.text() and "<hidden>" in fixed.text()
+    elif number in (5, 8):  # verify removed what the exercise made
+        with pytest.raises(ph.PodidError, match="run the break cell"):
+            ex.symptom(session)
+    else:
+        after = ex.symptom(session)
+        assert not after.seen and SYMPTOMS[number] not in after.text(), after.text()
+    assert_as_found(session)
+    # Outputs are stored in the notebook: no port, token or home path may show.
+    port = (LabHome(lab_root).imds_port_file).read_text().strip()
+    for text in (broken.text(), fixed.text(), report.text()):
+        assert f":{port}" not in text and "eyJ" not in text and str(Path.home()) not in text
+
+
+def test_breaking_and_fixing_again_changes_nothing_more(session: Any) -> None:
+    ex = ph.exercise(1)
+    assert ex.break_it(session).changed
+    assert not ex.break_it(session).changed
+    assert ex.fix(session).changed
+    assert not ex.fix(session).changed
+    assert ex.verify(session).passed
+
+
+def test_a_symptom_that_is_not_there_says_so(session: Any) -> None:
+    healthy = ph.exercise(2).symptom(session)  # no pod outside the namespace: nothing to wait for
+    assert not healthy.seen
+    assert "did not show" in healthy.text()
+    assert "<pre" in healthy._repr_html_()
+
+
+def test_verify_before_fixing_fails_and_records_nothing(session: Any) -> None:
+    lab_admin(session, "DELETE", "/_lab/exercises")
+    ex = ph.exercise(4)
+    ex.break_it(session)
+    report = ex.verify(session)
+    assert not report.passed
+    assert "pass recorded" not in report.text()
+    with pytest.raises(ph.CheckFailedError, match="provisioningState"):
+        report.raise_if_failed()
+    assert lab_admin(session, "GET", "/_lab/exercises") == {"value": []}
+    ex.fix(session)
+    assert ex.verify(session).passed
+    passed = ph.exercises_passed(session)
+    assert [r.passed for r in passed.results] == [n == 4 for n in range(1, 9)]
+
+
+def test_restore_undoes_what_unfinished_exercises_left(session: Any) -> None:
+    for number in (2, 5, 6, 8):
+        ph.exercise(number).break_it(session)
+    restored = ph.restore_exercises(session)
+    assert restored.changed
+    assert "deleted cluster 'aks-ex-kubenet'" in restored.details
+    assert not ph.restore_exercises(session).changed
+    assert_as_found(session)
+
+
+def test_exercises_are_numbered_1_to_8() -> None:
+    with pytest.raises(ph.PodidError, match="no exercise 9"):
+        ph.exercise(9)
+    assert [e.number for e in ph.EXERCISES] == list(range(1, 9))
