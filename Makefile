@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help setup tutorial test test-fast lint format lab lab-stop lab-reset bench clean
+.PHONY: help setup tutorial test test-fast notebooks lint format lab lab-stop lab-reset bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -28,6 +28,9 @@ test: setup ## the whole suite: unit, lab conformance, notebooks (nbval), browse
 
 test-fast: setup ## everything but the notebooks and the browser
 	$(BIN)/python -m pytest tests -m 'not slow'
+
+notebooks: setup ## re-run notebooks/NN-*.ipynb on a fresh lab and store their outputs
+	$(BIN)/python tools/regenerate_notebooks.py
 
 lint: setup ## ruff check and format check
 	$(BIN)/ruff check .

@@ -1,0 +1,74 @@
+"""pytest setup for the notebooks: nbval runs notebooks/NN-*.ipynb in order against a fresh lab.
+
+`make test` collects `notebooks/` with nbval (flags in pyproject.toml). Before the first
+notebook's kernel starts, this starts a lab of its own (temp PODID_LAB_HOME, free port) and
+points HOME, PODID_SETTINGS and PODID_HEADLESS at a throw-away learner, so the kernels see
+what `tools/regenerate_notebooks.py` saw when it stored the outputs. Everything is put back
+after the last notebook.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tools.notebook_lab import NOTEBOOK_NAME, NOTEBOOKS, FreshLab
+
+SANITIZE = Path(__file__).parent / "tests" / "notebooks" / "nbval_sanitize.cfg"
+_active: dict[str, Any] = {}
+
+
+def _is_notebook_cell(item: pytest.Item) -> bool:
+    return type(item).__module__.startswith("nbval")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if getattr(config.option, "nbval_sanitize_with", "unset") is None:
+        config.option.nbval_sanitize_with = str(SANITIZE)
+
+
+def pytest_ignore_collect(collection_path: Path) -> bool | None:
+    # Only the series is tested; a learner's Untitled.ipynb in notebooks/ is not.
+    if collection_path.suffix == ".ipynb" and collection_path.parent == NOTEBOOKS:
+        return not NOTEBOOK_NAME.fullmatch(collection_path.name)
+    return None
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if _is_notebook_cell(item):
+            item.add_marker(pytest.mark.slow)
+
+
+def _enter() -> None:
+    lab = FreshLab().__enter__()
+    _active["lab"] = lab
+    _active["saved"] = dict(os.environ)
+    os.environ.clear()
+    os.environ.update(lab.env)
+
+
+def _leave() -> None:
+    lab = _active.pop("lab", None)
+    if lab is None:
+        return
+    os.environ.clear()
+    os.environ.update(_active.pop("saved"))
+    lab.stop()
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    # Runs before nbval's collector setup, which starts the notebook's kernel from os.environ.
+    if _is_notebook_cell(item):
+        if "lab" not in _active:
+            _enter()
+    else:
+        _leave()
+
+
+def pytest_sessionfinish() -> None:
+    _leave()

@@ -1,0 +1,43 @@
+"""Each notebook alone against a fresh lab: its catch-up cell makes what it needs, no cell fails.
+
+New notebooks (notebooks/NN-slug.ipynb) are picked up automatically.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from nbclient.exceptions import CellExecutionError
+
+from tools.notebook_lab import FreshLab, execute, notebook_paths
+
+pytestmark = pytest.mark.slow
+
+# Outputs are not compared here (nbval does that), so the lab may move faster than learners see.
+FAST = {
+    "feature_registration_seconds": 0.2,
+    "provider_registration_seconds": 0.2,
+    "cluster_create_seconds": 0.2,
+    "cluster_delete_seconds": 0.2,
+    "resource_group_delete_seconds": 0.1,
+    "pod_termination_seconds": 0.1,
+}
+
+
+@pytest.fixture(scope="module")
+def lab() -> Iterator[FreshLab]:
+    with FreshLab(**FAST) as fresh:
+        yield fresh
+
+
+@pytest.mark.parametrize("path", notebook_paths(), ids=lambda p: p.stem)
+def test_notebook_runs_alone_on_a_fresh_lab(lab: FreshLab, path: Path) -> None:
+    lab.reset()
+    try:
+        book = execute(path, lab.env, timeout=180)
+    except CellExecutionError as exc:
+        pytest.fail(f"{path.name} fails when started on a fresh lab:\n{exc}", pytrace=False)
+    errors = [o for c in book.cells for o in c.get("outputs", []) if o.output_type == "error"]
+    assert errors == []
