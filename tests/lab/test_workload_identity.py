@@ -522,3 +522,23 @@ def test_vault_soft_delete_then_purge_frees_the_name(world: World) -> None:
     kv.vaults.begin_purge_deleted("kv-podid-tmp", "japaneast", **POLL).result()
     again = kv.vaults.begin_create_or_update(GROUP, "kv-podid-tmp", body, **POLL).result()
     assert again.properties.enable_rbac_authorization is True
+
+
+def test_zz_restart_keeps_the_vault_endpoint_keys_and_secret(migrated: World) -> None:
+    """Last in the module: after a restart the vault answers at the same URI with its secret,
+    and the cluster's signing key (hence every federated token) is unchanged."""
+    key_file = (
+        migrated.home.root / "keys" / "service-accounts" / f"{cluster_key(migrated.cluster.id)}.pem"
+    )
+    before = key_file.read_bytes()
+    stop(migrated.home)
+    start(migrated.home, port=0)
+    az = azure_for(migrated.home)
+    assert key_file.read_bytes() == before
+    client_ = SecretClient(
+        migrated.vault_uri,
+        az.credential,
+        verify_challenge_resource=False,
+        connection_verify=az.info["ca_bundle"],
+    )
+    assert client_.get_secret(SECRET).value == "Hello!"
