@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+import requests
 
 from podid_lab import ids
 from podid_lab.home import LabHome
@@ -231,3 +232,36 @@ def test_pod_identity_commands_are_not_in_core_az(az: Az) -> None:
     """They come only from the aks-preview extension, which cannot be installed offline."""
     assert "--enable-pod-identity" not in az.run("aks update --help")
     assert "pod-identity" not in az.run("aks --help")
+
+
+def test_the_workload_id_commands(az: Az) -> None:
+    az.run("group create --name rg-wi --location japaneast --output none")
+    az.run("aks create -g rg-wi -n aks-wi --network-plugin azure --node-count 1 --output none")
+    enabled = az.tsv(
+        "aks update -g rg-wi -n aks-wi --enable-oidc-issuer --enable-workload-identity "
+        '--query "[oidcIssuerProfile.enabled, securityProfile.workloadIdentity.enabled]"'
+    )
+    assert enabled == ["true", "true"]
+    (issuer,) = az.tsv("aks show -g rg-wi -n aks-wi --query oidcIssuerProfile.issuerUrl")
+    origin = f"https://127.0.0.1:{int(az.home.port_file.read_text())}"
+    assert issuer.startswith(f"{origin}/") and issuer.endswith("/")
+    discovery = requests.get(
+        f"{issuer}.well-known/openid-configuration", verify=str(az.home.ca_cert), timeout=30
+    )
+    assert discovery.json()["issuer"] == issuer
+
+    az.run("identity create -g rg-wi -n id-wi --output none")
+    subject = "system:serviceaccount:default:workload-sa"
+    created = az.tsv(
+        f"identity federated-credential create --name fic-wi --identity-name id-wi "
+        f"--resource-group rg-wi --issuer {issuer} --subject {subject} "
+        '--audience api://AzureADTokenExchange --query "[name, issuer, subject, audiences[0]]"'
+    )
+    assert created == ["fic-wi", issuer, subject, "api://AzureADTokenExchange"]
+    listed = az.tsv(
+        "identity federated-credential list --identity-name id-wi --resource-group rg-wi "
+        '--query "[].[name, subject]"'
+    )
+    assert listed == [f"fic-wi\t{subject}"]
+
+    az.run("group delete --name rg-wi --yes")
