@@ -44,6 +44,10 @@ _LABELS = {
     "identity_name": "Managed identity",
     "pod_identity_name": "Pod identity",
     "namespace": "Namespace",
+    "key_vault_name": "Key Vault",
+    "secret_name": "Secret name",
+    "service_account_name": "Service account",
+    "federated_credential_name": "Federated credential",
 }
 _DEFAULT_SUBSCRIPTION = "(your default subscription)"
 _RED = "#b00020"

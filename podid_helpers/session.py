@@ -23,6 +23,7 @@ if TYPE_CHECKING:  # the SDKs load when a client is first used, so importing the
     from azure.mgmt.authorization import AuthorizationManagementClient
     from azure.mgmt.compute import ComputeManagementClient
     from azure.mgmt.containerservice import ContainerServiceClient
+    from azure.mgmt.keyvault import KeyVaultManagementClient
     from azure.mgmt.msi import ManagedServiceIdentityClient
     from azure.mgmt.resource.features import FeatureClient
     from azure.mgmt.resource.resources import ResourceManagementClient
@@ -140,6 +141,13 @@ class Session:
         from azure.mgmt.resource.features import FeatureClient
 
         return FeatureClient(self.credential, self.subscription_id, **self._arm_kwargs())
+
+    @cached_property
+    def keyvault(self) -> KeyVaultManagementClient:
+        """Key vaults (09-workload-identity); their secrets have a client per vault."""
+        from azure.mgmt.keyvault import KeyVaultManagementClient
+
+        return KeyVaultManagementClient(self.credential, self.subscription_id, **self._arm_kwargs())
 
     @cached_property
     def compute(self) -> ComputeManagementClient:

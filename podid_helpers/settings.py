@@ -96,6 +96,11 @@ class Settings:
     identity_name: str = "podid-identity"
     pod_identity_name: str = "podid-demo"
     namespace: str = "demo"
+    # 09-workload-identity: the migration's vault, secret, service account and trust.
+    key_vault_name: str = "podid-kv"
+    secret_name: str = "my-secret"
+    service_account_name: str = "podid-sa"
+    federated_credential_name: str = "podid-federated"
 
     @property
     def node_resource_group(self) -> str:
@@ -122,6 +127,10 @@ _GUID = re.compile(r"[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}")
 _CLUSTER = re.compile(r"[a-zA-Z0-9](?:[a-zA-Z0-9_-]{0,61}[a-zA-Z0-9])?")
 _IDENTITY = re.compile(r"[a-zA-Z0-9][a-zA-Z0-9_-]{2,127}")
 _DNS_LABEL = re.compile(r"[a-z0-9](?:[-a-z0-9]{0,61}[a-z0-9])?")
+_DNS_SUBDOMAIN = re.compile(r"(?=.{1,253}$)[a-z0-9](?:[-a-z0-9.]*[a-z0-9])?")
+_KEY_VAULT = re.compile(r"[a-zA-Z](?!.*--)[a-zA-Z0-9-]{1,22}[a-zA-Z0-9]")
+_SECRET = re.compile(r"[a-zA-Z0-9-]{1,127}")
+_FEDERATED = re.compile(r"[a-zA-Z0-9][a-zA-Z0-9_-]{2,119}")
 
 _DNS_LABEL_RULE = (
     "must be a DNS-1123 label: 1-63 lowercase letters, digits or '-', "
@@ -165,6 +174,21 @@ _RULES: dict[str, tuple[Callable[[str], object], str]] = {
     ),
     "pod_identity_name": (_DNS_LABEL.fullmatch, _DNS_LABEL_RULE),
     "namespace": (_DNS_LABEL.fullmatch, _DNS_LABEL_RULE),
+    "key_vault_name": (
+        _KEY_VAULT.fullmatch,
+        "must be 3-24 letters, digits or '-', starting with a letter, ending with a letter or "
+        "digit, without '--'; on Azure it must also be unused by anyone else",
+    ),
+    "secret_name": (_SECRET.fullmatch, "must be 1-127 letters, digits or '-'"),
+    "service_account_name": (
+        _DNS_SUBDOMAIN.fullmatch,
+        "must be a DNS-1123 subdomain: up to 253 lowercase letters, digits, '-' or '.', "
+        "starting and ending with a letter or digit",
+    ),
+    "federated_credential_name": (
+        _FEDERATED.fullmatch,
+        "must be 3-120 characters of letters, digits, '-' or '_', starting with a letter or digit",
+    ),
 }
 
 

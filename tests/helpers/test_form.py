@@ -11,14 +11,18 @@ from podid_helpers.form import SettingsForm, is_headless, settings_form
 from podid_helpers.settings import Settings, save_settings
 
 DEFAULT_TEXT = """podid settings
-  subscription_id      (your default subscription)
-  location             japaneast
-  resource_group       podid-rg
-  cluster_name         podid-aks
-  identity_name        podid-identity
-  pod_identity_name    podid-demo
-  namespace            demo
-  node_resource_group  MC_podid-rg_podid-aks_japaneast
+  subscription_id            (your default subscription)
+  location                   japaneast
+  resource_group             podid-rg
+  cluster_name               podid-aks
+  identity_name              podid-identity
+  pod_identity_name          podid-demo
+  namespace                  demo
+  key_vault_name             podid-kv
+  secret_name                my-secret
+  service_account_name       podid-sa
+  federated_credential_name  podid-federated
+  node_resource_group        MC_podid-rg_podid-aks_japaneast
 saved to ~/.podid/settings.json"""
 RG_RULE = (
     "must be 1-90 characters of letters, digits, '_', '-', '.', '(' or ')' "
@@ -106,7 +110,7 @@ def test_headless_form_uses_environment_overrides(
 
     form = settings_form()
 
-    assert "  resource_group       rg-ci-123" in repr(form).splitlines()
+    assert "  resource_group             rg-ci-123" in repr(form).splitlines()
     assert json.loads(settings_file(home).read_text())["resource_group"] == "rg-ci-123"
 
 
@@ -159,7 +163,7 @@ def test_human_gets_a_widget_with_one_field_per_setting(human: None) -> None:
     form = settings_form()
 
     assert isinstance(form.widget, widgets.VBox)
-    fields = [row.children[0] for row in form.widget.children[:7]]
+    fields = [row.children[0] for row in form.widget.children[:11]]
     assert [f.description for f in fields] == [
         "Subscription ID",
         "Location",
@@ -168,6 +172,10 @@ def test_human_gets_a_widget_with_one_field_per_setting(human: None) -> None:
         "Managed identity",
         "Pod identity",
         "Namespace",
+        "Key Vault",
+        "Secret name",
+        "Service account",
+        "Federated credential",
     ]
     assert isinstance(fields[1], widgets.Dropdown)
     assert fields[0].placeholder == "(your default subscription)"
@@ -243,7 +251,7 @@ def test_node_resource_group_follows_the_fields(human: None) -> None:
     form.set_value("cluster_name", "c" * 63)
 
     assert form.widget is not None
-    row = form.widget.children[7]
+    row = form.widget.children[-2]
     assert f"MC_podid-rg_{'c' * 63}_japaneast" in row.children[0].value
     assert "must be at most 80 characters" in row.children[1].value
     assert form.save_disabled

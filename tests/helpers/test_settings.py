@@ -33,6 +33,18 @@ CLUSTER_RULE = (
 IDENTITY_RULE = (
     "must be 3-128 characters of letters, digits, '-' or '_', starting with a letter or digit"
 )
+VAULT_RULE = (
+    "must be 3-24 letters, digits or '-', starting with a letter, ending with a letter or "
+    "digit, without '--'; on Azure it must also be unused by anyone else"
+)
+SECRET_RULE = "must be 1-127 letters, digits or '-'"
+SUBDOMAIN_RULE = (
+    "must be a DNS-1123 subdomain: up to 253 lowercase letters, digits, '-' or '.', "
+    "starting and ending with a letter or digit"
+)
+FEDERATED_RULE = (
+    "must be 3-120 characters of letters, digits, '-' or '_', starting with a letter or digit"
+)
 DNS_RULE = (
     "must be a DNS-1123 label: 1-63 lowercase letters, digits or '-', "
     "starting and ending with a letter or digit"
@@ -80,6 +92,15 @@ def test_settings_are_frozen() -> None:
         ("pod_identity_name", "a"),
         ("pod_identity_name", "pod-id-1"),
         ("namespace", "n" * 63),
+        ("key_vault_name", "kv1"),
+        ("key_vault_name", "My-Vault-01"),
+        ("key_vault_name", "k" * 24),
+        ("secret_name", "a"),
+        ("secret_name", "My-Secret-2"),
+        ("service_account_name", "workload-identity-sa"),
+        ("service_account_name", "sa.v2"),
+        ("federated_credential_name", "myFedIdentity"),
+        ("federated_credential_name", "9_fic-x"),
     ],
 )
 def test_valid_value_is_accepted(field: str, value: str) -> None:
@@ -116,6 +137,21 @@ def test_valid_value_is_accepted(field: str, value: str) -> None:
         ("namespace", "-demo", DNS_RULE),
         ("namespace", "demo.ns", DNS_RULE),
         ("namespace", "n" * 64, DNS_RULE),
+        ("key_vault_name", "kv", VAULT_RULE),
+        ("key_vault_name", "1vault", VAULT_RULE),
+        ("key_vault_name", "vault-", VAULT_RULE),
+        ("key_vault_name", "my--vault", VAULT_RULE),
+        ("key_vault_name", "my_vault", VAULT_RULE),
+        ("key_vault_name", "k" * 25, VAULT_RULE),
+        ("secret_name", "", SECRET_RULE),
+        ("secret_name", "my_secret", SECRET_RULE),
+        ("secret_name", "s" * 128, SECRET_RULE),
+        ("service_account_name", "SA", SUBDOMAIN_RULE),
+        ("service_account_name", "sa-", SUBDOMAIN_RULE),
+        ("service_account_name", "s" * 254, SUBDOMAIN_RULE),
+        ("federated_credential_name", "ab", FEDERATED_RULE),
+        ("federated_credential_name", "-fic", FEDERATED_RULE),
+        ("federated_credential_name", "f" * 121, FEDERATED_RULE),
     ],
 )
 def test_each_violation_names_field_value_and_rule(field: str, value: str, rule: str) -> None:
@@ -306,6 +342,10 @@ def test_saved_file_is_sorted_json_with_null_for_default_subscription(home: Path
         "pod_identity_name": "podid-demo",
         "resource_group": "podid-rg",
         "subscription_id": None,
+        "key_vault_name": "podid-kv",
+        "secret_name": "my-secret",
+        "service_account_name": "podid-sa",
+        "federated_credential_name": "podid-federated",
     }
     assert path.read_text().endswith("}\n")
 
