@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import re
 import sys
@@ -215,6 +216,9 @@ def watch_parent() -> None:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     watch_parent()
+    # The Go demo's log holds only its own klog lines; azure-identity's warnings would otherwise
+    # reach stderr (Python's last-resort handler) and the pod's log.
+    logging.getLogger("azure").setLevel(logging.CRITICAL)
     pod = f"{os.environ.get('MY_POD_NAMESPACE', '')}/{os.environ.get('MY_POD_NAME', '')}"
     klog.info(
         "main.go:33",
