@@ -224,7 +224,7 @@ class _FormView:
 def _input_for(name: str, settings: Settings) -> widgets.ValueWidget:
     common: dict[str, Any] = {
         "description": _LABELS[name],
-        "style": {"description_width": "9em"},
+        "style": {"description_width": "11em"},
         "layout": widgets.Layout(width="30em"),
     }
     value = getattr(settings, name) or ""
