@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import re
-import time
 from typing import TYPE_CHECKING, Any
 
 from .errors import PodidError, StepOrderError
-from .live import LiveStatus, wait_until
+from .live import wait_until
 from .lookups import (
     STEP_DEMO,
     STEP_POD_IDENTITY,
@@ -19,6 +18,7 @@ from .lookups import (
     require_identity,
 )
 from .manifests import DEMO_POD, demo_pod_yaml
+from .podlog import follow_pod_log
 from .results import DemoLog, StepResult
 
 if TYPE_CHECKING:
@@ -159,33 +159,17 @@ def log_line_text(line: str) -> str:
 
 def follow_demo_logs(session: Session, *, timeout: float = 60.0) -> DemoLog:
     """Follow the demo pod's log (``kubectl logs --follow``) until the success lines appear."""
-    from kubernetes import watch
-
     s = session.settings
     if find_pod(session, DEMO_POD, s.namespace) is None:
         raise StepOrderError(STEP_DEMO, f"pod {DEMO_POD!r} not found in namespace {s.namespace!r}")
-    lines: list[str] = []
-    seen: set[str] = set()
-    deadline = time.monotonic() + timeout
-    stream = watch.Watch()  # type: ignore[no-untyped-call]
-    with LiveStatus(f"following the log of pod {DEMO_POD}") as live, kube_errors():
-        try:
-            for line in stream.stream(  # type: ignore[no-untyped-call]
-                session.core_v1.read_namespaced_pod_log,
-                name=DEMO_POD,
-                namespace=s.namespace,
-                follow=True,
-                _request_timeout=timeout,
-            ):
-                lines.append(str(line))
-                seen.update(m for m in SUCCESS_MARKERS if m in line)
-                live.show(f"{len(lines)} lines")
-                if len(seen) == len(SUCCESS_MARKERS) or time.monotonic() > deadline:
-                    break
-        except _read_timeouts():
-            pass  # no new line before the timeout: report what was read
-        finally:
-            stream.stop()  # type: ignore[no-untyped-call]
+    lines = follow_pod_log(
+        session,
+        DEMO_POD,
+        s.namespace,
+        done=lambda read: all(any(m in line for line in read) for m in SUCCESS_MARKERS),
+        timeout=timeout,
+    )
+    seen = {m for m in SUCCESS_MARKERS if any(m in line for line in lines)}
     succeeded = len(seen) == len(SUCCESS_MARKERS)
     return DemoLog(
         step="follow_demo_logs",
@@ -199,9 +183,3 @@ def follow_demo_logs(session: Session, *, timeout: float = 60.0) -> DemoLog:
         lines=tuple(lines),
         succeeded=succeeded,
     )
-
-
-def _read_timeouts() -> tuple[type[BaseException], ...]:
-    import urllib3.exceptions
-
-    return (urllib3.exceptions.ReadTimeoutError, urllib3.exceptions.ProtocolError, TimeoutError)

@@ -11,11 +11,10 @@ from __future__ import annotations
 import base64
 import json
 import re
-import time
 from typing import TYPE_CHECKING, Any
 
 from .errors import AzureOperationError, PodidError, StepOrderError
-from .live import LiveStatus, wait_for_poller, wait_until
+from .live import wait_for_poller, wait_until
 from .lookups import (
     ASSIGNMENT_DESCRIPTION,
     STEP_CLUSTER,
@@ -34,6 +33,7 @@ from .lookups import (
     role_definition_id,
 )
 from .manifests import DEMO_POD
+from .podlog import follow_pod_log
 from .results import DemoLog, StepResult
 from .session import TAGS
 from .steps_demo import _ensure_namespace, log_line_text, pod_state
@@ -609,37 +609,19 @@ def deploy_workload_identity_demo(
 
 def follow_workload_identity_logs(session: Session, *, timeout: float = 60.0) -> DemoLog:
     """``kubectl logs --follow`` the quick start's pod until it reports the secret (or fails)."""
-    from kubernetes import watch
-
-    from .steps_demo import _read_timeouts
-
     s = session.settings
     if find_pod(session, WORKLOAD_IDENTITY_POD, s.namespace) is None:
         raise StepOrderError(
             f"{STEP_WORKLOAD_ID} (deploy_workload_identity_demo)",
             f"pod {WORKLOAD_IDENTITY_POD!r} not found in namespace {s.namespace!r}",
         )
-    lines: list[str] = []
-    deadline = time.monotonic() + timeout
-    stream = watch.Watch()  # type: ignore[no-untyped-call]
-    with LiveStatus(f"following the log of pod {WORKLOAD_IDENTITY_POD}") as live, kube_errors():
-        try:
-            for line in stream.stream(  # type: ignore[no-untyped-call]
-                session.core_v1.read_namespaced_pod_log,
-                name=WORKLOAD_IDENTITY_POD,
-                namespace=s.namespace,
-                follow=True,
-                _request_timeout=timeout,
-            ):
-                lines.append(str(line))
-                live.show(f"{len(lines)} lines")
-                done = SUCCESS_LINE in line or FAILURE_LINE in line
-                if done or time.monotonic() > deadline:
-                    break
-        except _read_timeouts():
-            pass  # no new line before the timeout: report what was read
-        finally:
-            stream.stop()  # type: ignore[no-untyped-call]
+    lines = follow_pod_log(
+        session,
+        WORKLOAD_IDENTITY_POD,
+        s.namespace,
+        done=lambda read: SUCCESS_LINE in read[-1] or FAILURE_LINE in read[-1],
+        timeout=timeout,
+    )
     succeeded = any(SUCCESS_LINE in line for line in lines)
     return DemoLog(
         step="follow_workload_identity_logs",
