@@ -13,13 +13,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from azure.identity import ClientSecretCredential
 from azure.mgmt.resource.resources import ResourceManagementClient
 from cryptography import x509
 
-from podid_lab.cli import connection_info
 from podid_lab.home import LabHome
 from podid_lab.server import start, status, stop
+
+from .conftest import azure_for
 
 
 def cli(home: LabHome, *args: str) -> subprocess.CompletedProcess[str]:
@@ -43,21 +43,8 @@ def own_lab(tmp_path: Path) -> Iterator[LabHome]:
 
 
 def client(home: LabHome) -> ResourceManagementClient:
-    info = connection_info(home, int(home.port_file.read_text()))
-    cred = ClientSecretCredential(
-        info["tenant_id"],
-        info["client_id"],
-        info["client_secret"],
-        authority=info["authority_host"],
-        disable_instance_discovery=True,
-        connection_verify=info["ca_bundle"],
-    )
-    return ResourceManagementClient(
-        cred,
-        info["subscription_id"],
-        base_url=info["arm_endpoint"],
-        connection_verify=info["ca_bundle"],
-    )
+    """The learner's resource client for the lab at `home` (as it runs now)."""
+    return azure_for(home).resources
 
 
 def restart_on_same_port(home: LabHome) -> None:
