@@ -33,8 +33,8 @@ def percentile(values: list[float], pct: float) -> float:
     return ordered[min(len(ordered) - 1, round(pct / 100 * (len(ordered) - 1)))]
 
 
-def clients(home: LabHome) -> tuple[ResourceManagementClient, FeatureClient]:
-    """The learner's SDK clients for this lab."""
+def _arm(home: LabHome) -> tuple[ClientSecretCredential, str, dict[str, Any]]:
+    """The learner's credential, subscription and client keyword arguments for this lab."""
     info = connection_info(home, int(home.port_file.read_text()))
     cred = ClientSecretCredential(
         info["tenant_id"],
@@ -44,34 +44,21 @@ def clients(home: LabHome) -> tuple[ResourceManagementClient, FeatureClient]:
         disable_instance_discovery=True,
         connection_verify=info["ca_bundle"],
     )
-    kwargs: dict[str, Any] = {
-        "base_url": info["arm_endpoint"],
-        "connection_verify": info["ca_bundle"],
-    }
-    return (
-        ResourceManagementClient(cred, info["subscription_id"], **kwargs),
-        FeatureClient(cred, info["subscription_id"], **kwargs),
-    )
+    kwargs = {"base_url": info["arm_endpoint"], "connection_verify": info["ca_bundle"]}
+    return cred, info["subscription_id"], kwargs
+
+
+def clients(home: LabHome) -> tuple[ResourceManagementClient, FeatureClient]:
+    """The learner's SDK clients for this lab."""
+    cred, sub, kwargs = _arm(home)
+    return ResourceManagementClient(cred, sub, **kwargs), FeatureClient(cred, sub, **kwargs)
 
 
 def cluster_times(home: LabHome, runs: int) -> tuple[list[float], list[float]]:
     """Wall time of an AKS cluster create and delete, polled as a notebook does (the SDK's
     default interval, so the lab's Retry-After sets the pace)."""
-    info = connection_info(home, int(home.port_file.read_text()))
-    cred = ClientSecretCredential(
-        info["tenant_id"],
-        info["client_id"],
-        info["client_secret"],
-        authority=info["authority_host"],
-        disable_instance_discovery=True,
-        connection_verify=info["ca_bundle"],
-    )
-    aks = ContainerServiceClient(
-        cred,
-        info["subscription_id"],
-        base_url=info["arm_endpoint"],
-        connection_verify=info["ca_bundle"],
-    )
+    cred, sub, kwargs = _arm(home)
+    aks = ContainerServiceClient(cred, sub, **kwargs)
     body = {
         "location": "japaneast",
         "identity": {"type": "SystemAssigned"},
