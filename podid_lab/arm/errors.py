@@ -123,12 +123,13 @@ def method_not_allowed(method: str, path: str) -> ArmError:
     )
 
 
-def invalid_resource_name(kind: str, name: str, rule: str) -> ArmError:
+def invalid_resource_name(name: str, resource_type: str, rule: str) -> ArmError:
+    """ARM's rejection of a resource name that breaks its type's naming rule (the message's
+    wording is the lab's: providers do not publish theirs)."""
     return ArmError(
         400,
-        f"Invalid{kind}Name" if kind != "ResourceGroup" else "InvalidResourceGroupName",
-        f"The {kind.lower() if kind != 'ResourceGroup' else 'resource group'} name '{name}' is "
-        f"invalid. {rule}",
+        "InvalidResourceName",
+        f"Resource name '{name}' is invalid for type '{resource_type}'. {rule}",
     )
 
 

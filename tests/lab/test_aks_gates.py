@@ -320,3 +320,44 @@ def test_compute_reads(az: Azure) -> None:
     assert list(az.compute.virtual_machines.list(node_group)) == []
     with pytest.raises(ResourceNotFoundError):
         az.compute.virtual_machines.get(node_group, f"{vmss.name}000000")
+
+
+@pytest.mark.parametrize(
+    ("path", "name"),
+    [
+        ("Microsoft.ContainerService/managedClusters", "-starts-with-dash"),
+        ("Microsoft.ContainerService/managedClusters", "a" * 64),
+        ("Microsoft.ContainerService/managedClusters", "has.dot"),
+        ("Microsoft.ManagedIdentity/userAssignedIdentities", "ab"),
+        ("Microsoft.ManagedIdentity/userAssignedIdentities", "_underscore-first"),
+        ("Microsoft.ManagedIdentity/userAssignedIdentities", "x" * 129),
+    ],
+)
+def test_names_that_break_the_naming_rules_are_refused(az: Azure, path: str, name: str) -> None:
+    import requests
+
+    group = _group(az)
+    token = az.credential.get_token("https://management.azure.com/.default").token
+    url = f"{az.info['arm_endpoint']}{az.sub}/resourceGroups/{group}/providers/{path}/{name}"
+    resp = requests.put(
+        url,
+        params={"api-version": "2026-08-01"},
+        json={"location": "japaneast", "properties": {}},
+        headers={"Authorization": f"Bearer {token}"},
+        verify=az.info["ca_bundle"],
+        timeout=30,
+    )
+    assert resp.status_code == 400
+    error = resp.json()["error"]
+    assert error["code"] == "InvalidResourceName"
+    assert f"'{name}'" in error["message"]
+    assert (
+        requests.get(
+            url,
+            params={"api-version": "2026-08-01"},
+            headers={"Authorization": f"Bearer {token}"},
+            verify=az.info["ca_bundle"],
+            timeout=30,
+        ).status_code
+        == 404
+    )

@@ -10,7 +10,7 @@ from ..errors import resource_not_found
 from ..request import ArmRequest, json_response, lro_response, page
 from ..resources.models import check_resource_location
 from ..routing import ArmRoute
-from .models import CLUSTER_TYPE, ManagedClusters
+from .models import CLUSTER_TYPE, ManagedClusters, check_cluster_name
 
 SUB = "/subscriptions/{subscriptionId}"
 RG = SUB + "/resourceGroups/{resourceGroupName}"
@@ -32,6 +32,7 @@ def _require(req: ArmRequest) -> dict:
 async def put_cluster(req: ArmRequest) -> Response:
     """201 (create) or 200 (update) showing Creating/Updating, with Azure-AsyncOperation."""
     group = req.require_resource_group()
+    check_cluster_name(req.param("resourceName"))
     body = req.json_body()
     location = check_resource_location(body.get("location"), CLUSTER_TYPE)
     # Naming a user-assigned control-plane identity needs the right to assign it (linked check).

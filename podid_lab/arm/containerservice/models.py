@@ -10,6 +10,7 @@ away again. Add-ons plug in through `lab.cluster_hooks`.
 from __future__ import annotations
 
 import base64
+import re
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -20,7 +21,7 @@ from ...home import write_private
 from ...kube.models import cluster_key
 from ...store import Document
 from ..compute.models import node_names, scale_set_name
-from ..errors import ArmError
+from ..errors import ArmError, invalid_resource_name
 from ..lro import iso
 from ..msi.models import new_principal_ids
 from ..table import public
@@ -55,6 +56,20 @@ ClusterHook = Callable[[str, Document], None]
 "updated" or "deleted". A hook may change `cluster` in place (it is saved afterwards, except
 after "deleted") or raise ArmError to fail the operation. Part 4's pod-identity add-on uses this
 to set each pod identity's `provisioningState` / `provisioningInfo`."""
+
+
+_CLUSTER_NAME = re.compile(r"^[A-Za-z0-9](?:[-_A-Za-z0-9]{0,61}[A-Za-z0-9])?$")
+
+
+def check_cluster_name(name: str) -> None:
+    """AKS's cluster naming rule (the spec's `resourceName` pattern), or 400."""
+    if not _CLUSTER_NAME.match(name):
+        raise invalid_resource_name(
+            name,
+            CLUSTER_TYPE,
+            "A managed cluster name is 1 to 63 characters of letters, digits, '-' and '_', and "
+            "starts and ends with a letter or digit.",
+        )
 
 
 def node_resource_group_name(resource_group: str, cluster: str, location: str) -> str:

@@ -10,7 +10,7 @@ from ..request import ArmRequest, json_response, page
 from ..resources.models import check_resource_location
 from ..routing import ArmRoute
 from .federation import FIC_TYPE, FederatedCredentials
-from .models import IDENTITY_TYPE, UserAssignedIdentities, identity_id
+from .models import IDENTITY_TYPE, UserAssignedIdentities, check_identity_name, identity_id
 
 SUB = "/subscriptions/{subscriptionId}"
 RG = SUB + "/resourceGroups/{resourceGroupName}"
@@ -35,6 +35,7 @@ def _require(req: ArmRequest) -> dict:
 async def put_identity(req: ArmRequest) -> Response:
     """201 with the new identity's client, principal and tenant IDs; 200 on update."""
     group = req.require_resource_group()
+    check_identity_name(req.param("resourceName"))
     body = req.json_body()
     location = check_resource_location(body.get("location"), IDENTITY_TYPE)
     doc, created = req.lab.identities.create_or_update(

@@ -2,16 +2,32 @@
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 
 from ... import ids
 from ...store import Document
+from ..errors import invalid_resource_name
 from ..table import public
 
 if TYPE_CHECKING:
     from ...lab import Lab
 
 IDENTITY_TYPE = "Microsoft.ManagedIdentity/userAssignedIdentities"
+
+
+_IDENTITY_NAME = re.compile(r"^[A-Za-z0-9][-_A-Za-z0-9]{2,127}$")
+
+
+def check_identity_name(name: str) -> None:
+    """The user-assigned identity naming rule, or 400."""
+    if not _IDENTITY_NAME.match(name):
+        raise invalid_resource_name(
+            name,
+            IDENTITY_TYPE,
+            "A user-assigned identity name is 3 to 128 characters of letters, digits, '-' and "
+            "'_', and starts with a letter or digit.",
+        )
 
 
 def identity_id(subscription_id: str, resource_group: str, name: str) -> str:
