@@ -50,13 +50,15 @@ def demo_pod_yaml(
     subscription_id: str,
     client_id: str,
     resource_group: str,
+    pod: str = DEMO_POD,
+    image: str = DEMO_IMAGE,
 ) -> str:
     """The demo pod: labelled for the binding, asked to list VMs in ``resource_group``."""
     return _TEMPLATE.format(
-        pod=DEMO_POD,
+        pod=pod,
         namespace=namespace,
         selector=selector,
-        image=DEMO_IMAGE,
+        image=image,
         subscription_id=subscription_id,
         client_id=client_id,
         resource_group=resource_group,

@@ -20,6 +20,7 @@ from azure.identity import ManagedIdentityCredential
 from azure.mgmt.compute import ComputeManagementClient
 from kubernetes import client, config
 
+from podid_helpers.manifests import demo_pod_yaml
 from podid_lab.home import LabHome
 from podid_lab.server import start, status, stop
 
@@ -89,38 +90,16 @@ def demo_manifest(
     label: str = POD_IDENTITY,
     image: str = DEMO_IMAGE,
 ) -> str:
-    """The article's demo pod, as YAML."""
-    return f"""apiVersion: v1
-kind: Pod
-metadata:
-  name: {name}
-  namespace: {namespace}
-  labels:
-    aadpodidbinding: {label}
-spec:
-  containers:
-  - name: demo
-    image: {image}
-    args:
-      - --subscriptionid={az.info["subscription_id"]}
-      - --clientid={client_id}
-      - --resourcegroup={resource_group}
-    env:
-      - name: MY_POD_NAME
-        valueFrom:
-          fieldRef:
-            fieldPath: metadata.name
-      - name: MY_POD_NAMESPACE
-        valueFrom:
-          fieldRef:
-            fieldPath: metadata.namespace
-      - name: MY_POD_IP
-        valueFrom:
-          fieldRef:
-            fieldPath: status.podIP
-  nodeSelector:
-    kubernetes.io/os: linux
-"""
+    """The article's demo pod, as YAML (the tutorial's own manifest)."""
+    return demo_pod_yaml(
+        namespace=namespace,
+        selector=label,
+        subscription_id=az.info["subscription_id"],
+        client_id=client_id,
+        resource_group=resource_group,
+        pod=name,
+        image=image,
+    )
 
 
 @pytest.fixture(scope="module")
