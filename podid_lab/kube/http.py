@@ -22,7 +22,7 @@ from starlette.routing import Route
 
 from .. import ids
 from ..admin import _denied as admin_denied
-from . import discovery, errors, tables
+from . import discovery, errors, protobuf, tables
 from .errors import KubeError
 from .kinds import PODS, Kind
 from .models import Cluster, cluster_key
@@ -75,17 +75,11 @@ async def _body(request: Request) -> bytes:
 
 
 def _decode(raw: bytes, content_type: str) -> Any:
-    """A POST/PUT body: JSON (also without a Content-Type, as the Python client sends) or YAML."""
+    """A POST/PUT body: JSON (also without a Content-Type, as the Python client sends), YAML or
+    the protobuf kubectl's typed clients send."""
     if "protobuf" in content_type:
-        # `kubectl create <kind>` sends protobuf; the lab speaks JSON and YAML only, so say how
-        # to get the same object in (a real server would have accepted it).
-        raise KubeError(
-            415,
-            "UnsupportedMediaType",
-            "the podid lab accepts JSON and YAML bodies, not protobuf (which `kubectl create "
-            "<kind>` sends); use `kubectl create <kind> ... --dry-run=client -o yaml | kubectl "
-            "apply -f -` or `kubectl apply -f <manifest>` instead",
-        )
+        # kubectl's typed clients (`kubectl create namespace`, ...) send protobuf.
+        return protobuf.decode(raw)
     if not raw.strip():
         raise errors.bad_request("the body of the request was empty")
     try:

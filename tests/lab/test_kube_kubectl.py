@@ -276,3 +276,20 @@ def test_events_and_daemonsets_tables(kube: KubeCluster) -> None:
     ok(kube.kubectl("delete", "pod", "eventful"))
     empty = kube.kubectl("get", "ds", "-n", "kube-system")
     assert empty.stderr.strip() == "No resources found in kube-system namespace."
+
+
+def test_kubectl_create_namespace_and_serviceaccount_send_protobuf(kube: KubeCluster) -> None:
+    assert ok(kube.kubectl("create", "namespace", "made-by-create")).strip() == (
+        "namespace/made-by-create created"
+    )
+    assert ok(kube.kubectl("create", "serviceaccount", "bot", "-n", "made-by-create")).strip() == (
+        "serviceaccount/bot created"
+    )
+    names = ok(kube.kubectl("get", "sa", "-n", "made-by-create", "-o", "name")).split()
+    assert names == ["serviceaccount/bot", "serviceaccount/default"]
+    # ConfigMaps are not served at all, as on a server without that resource.
+    refused = kube.kubectl("create", "configmap", "settings", "--from-literal=a=b")
+    assert refused.stderr.strip() == (
+        "error: failed to create configmap: the server could not find the requested resource"
+    )
+    ok(kube.kubectl("delete", "namespace", "made-by-create"))
