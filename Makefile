@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help setup tutorial test test-fast notebooks lint format lab lab-stop lab-reset bench clean
+.PHONY: help setup tutorial test test-fast notebooks lint typecheck format lab lab-stop lab-reset bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -32,9 +32,14 @@ test-fast: setup ## everything but the notebooks and the browser
 notebooks: setup ## re-run notebooks/NN-*.ipynb on a fresh lab and store their outputs
 	$(BIN)/python tools/regenerate_notebooks.py
 
-lint: setup ## ruff check and format check
+lint: setup ## ruff check and format check, then the type checks
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(MAKE) typecheck
+
+typecheck: setup ## mypy: strict on the helpers, the lab's public types
+	$(BIN)/mypy --strict podid_helpers
+	$(BIN)/mypy podid_lab
 
 format: setup ## apply ruff's formatting and safe fixes
 	$(BIN)/ruff check --fix .

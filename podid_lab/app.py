@@ -71,9 +71,9 @@ async def _server_error(request: Request, exc: Exception) -> Response:
     )
 
 
-def build_app(lab: Lab, *, tickers: list[Callable[[], None]] | None = None) -> ASGIApp:
+def build_app(lab: Lab, *, tickers: list[Callable[[], object]] | None = None) -> ASGIApp:
     """The ASGI app serving `lab`, with a background ticker for due operations."""
-    ticks: list[Callable[[], None]] = [
+    ticks: list[Callable[[], object]] = [
         lab.operations.tick,
         lab.kube.tick,
         lab.runtime.tick,

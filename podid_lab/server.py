@@ -96,7 +96,7 @@ def serve(home: LabHome, port: int | None = None) -> None:
             ssl_keyfile=str(home.server_key),
             log_level="warning",
             access_log=False,
-            timeout_graceful_shutdown=0.5,
+            timeout_graceful_shutdown=1,
         )
     )
     imds = uvicorn.Server(
@@ -105,7 +105,7 @@ def serve(home: LabHome, port: int | None = None) -> None:
             log_level="warning",
             access_log=False,
             lifespan="off",
-            timeout_graceful_shutdown=0.5,
+            timeout_graceful_shutdown=1,
         )
     )
 

@@ -53,7 +53,7 @@ class Operations:
         """Record a new operation that falls due after `duration` seconds."""
         seq = self._store.next_value("operation")
         now = time.time()
-        op = {
+        op: Document = {
             "id": stable_guid("operation", kind, resource_id, str(seq)),
             "kind": kind,
             "resourceId": resource_id,

@@ -613,7 +613,7 @@ class PodRuntime:
             statuses.append(old)
         ready = all(s.get("ready") for s in statuses)
         now = timestamp()
-        conditions = [
+        conditions: list[dict[str, str | None]] = [
             {"type": "PodReadyToStartContainers", "status": "True"},
             {"type": "Initialized", "status": "True"},
             {"type": "Ready", "status": "True" if ready else "False"},

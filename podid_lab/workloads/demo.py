@@ -96,7 +96,7 @@ def _credential(client_id: str | None = None) -> Any:
     return ManagedIdentityCredential(**options)
 
 
-def _adal_error(exc: Exception) -> str:
+def _adal_error(exc: BaseException) -> str:
     """Describe a failed token request the way adal's refresh error reads."""
     if _Recorder.last is not None and _Recorder.last[0] != 200:
         status, body = _Recorder.last
