@@ -58,7 +58,7 @@ LOG_TIMEOUT = 45.0
 
 
 def _manifest(session: Session, **changes: str) -> dict[str, Any]:
-    import yaml  # type: ignore[import-untyped]
+    import yaml
 
     manifest: dict[str, Any] = yaml.safe_load(demo_manifest(session))
     if "label" in changes:

@@ -67,7 +67,7 @@ def demo_pod_yaml(
 
 def demo_pod_manifest(**values: str) -> dict[str, Any]:
     """``demo_pod_yaml(...)`` parsed into the dict the Kubernetes client sends."""
-    import yaml  # type: ignore[import-untyped]
+    import yaml
 
     parsed: dict[str, Any] = yaml.safe_load(demo_pod_yaml(**values))
     return parsed

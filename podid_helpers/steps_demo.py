@@ -53,7 +53,7 @@ def demo_manifest(session: Session) -> str:
 
 
 def _wanted(session: Session) -> dict[str, Any]:
-    import yaml  # type: ignore[import-untyped]
+    import yaml
 
     parsed: dict[str, Any] = yaml.safe_load(demo_manifest(session))
     return parsed

@@ -521,7 +521,7 @@ def workload_identity_manifest(session: Session) -> str:
 
 
 def _wanted_pod(session: Session, vault: Vault) -> dict[str, Any]:
-    import yaml  # type: ignore[import-untyped]
+    import yaml
 
     text = workload_identity_manifest(session)
     # As the quick start's `envsubst`; kept out of the shown manifest (a lab port is in it).
