@@ -38,6 +38,7 @@ from .lookups import (
     require_identity,
 )
 from .manifests import DEMO_POD
+from .pods import ensure_namespace
 from .results import StepResult
 from .steps_demo import SUCCESS_MARKERS, demo_manifest, deploy_demo, log_line_text
 from .steps_identity import assign_vm_contributor
@@ -166,25 +167,12 @@ def other_namespace(session: Session) -> str:
     return "default" if session.settings.namespace != "default" else "demo-elsewhere"
 
 
-def _ensure_namespace(session: Session, name: str) -> None:
-    from kubernetes.client import V1Namespace, V1ObjectMeta
-    from kubernetes.client.exceptions import ApiException
-
-    with kube_errors():
-        try:
-            session.core_v1.read_namespace(name)
-        except ApiException as exc:
-            if exc.status != 404:
-                raise
-            session.core_v1.create_namespace(V1Namespace(metadata=V1ObjectMeta(name=name)))
-
-
 def break_namespace(session: Session) -> StepResult:
     """Run the demo pod, correctly labelled, in namespace ``default``."""
     elsewhere = other_namespace(session)
     running = find_pod(session, DEMO_POD, elsewhere) is not None
     if not running:
-        _ensure_namespace(session, elsewhere)
+        ensure_namespace(session, elsewhere)
         run_pod(session, _manifest(session, namespace=elsewhere))
     return StepResult(
         step="break_namespace",

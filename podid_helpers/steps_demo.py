@@ -18,7 +18,7 @@ from .lookups import (
     require_identity,
 )
 from .manifests import DEMO_POD, demo_pod_yaml
-from .podlog import follow_pod_log
+from .pods import POD_START_TIMEOUT, delete_pod_and_wait, ensure_namespace, follow_pod_log
 from .results import DemoLog, StepResult
 
 if TYPE_CHECKING:
@@ -32,7 +32,6 @@ SUCCESS_MARKERS = (
     "successfully acquired a token, userAssignedID MSI",
     "successfully made GET on instance metadata",
 )
-POD_START_TIMEOUT = 120.0
 _KLOG_HEADER = re.compile(r"^([IWEF])\d{4} \d{2}:\d{2}:\d{2}\.\d+\s+\d+\s+")
 _WAITING_FAILURES = ("ErrImagePull", "ImagePullBackOff", "CrashLoopBackOff", "InvalidImageName")
 
@@ -81,32 +80,6 @@ def pod_state(pod: Any) -> str:
     return str((status.phase if status else None) or "Pending")
 
 
-def _ensure_namespace(session: Session, namespace: str) -> None:
-    from kubernetes.client import V1Namespace, V1ObjectMeta
-    from kubernetes.client.exceptions import ApiException
-
-    with kube_errors():
-        try:
-            session.core_v1.read_namespace(namespace)
-        except ApiException as exc:
-            if exc.status != 404:
-                raise
-            # AKS creates it when the pod identity is added; this covers a deleted namespace.
-            session.core_v1.create_namespace(V1Namespace(metadata=V1ObjectMeta(name=namespace)))
-
-
-def _delete_pod_and_wait(session: Session, namespace: str) -> None:
-    with kube_errors():
-        session.core_v1.delete_namespaced_pod(DEMO_POD, namespace)
-    ok, _ = wait_until(
-        f"replacing pod {DEMO_POD}",
-        lambda: (find_pod(session, DEMO_POD, namespace) is None, "Terminating"),
-        timeout=POD_START_TIMEOUT,
-    )
-    if not ok:
-        raise PodidError(f"pod {DEMO_POD!r} is still terminating; run this cell again shortly.")
-
-
 def deploy_demo(session: Session, *, timeout: float = POD_START_TIMEOUT) -> StepResult:
     """Create the demo pod from ``demo_manifest()`` (``kubectl apply``) and wait for Running."""
     from kubernetes.client import V1Pod
@@ -124,9 +97,9 @@ def deploy_demo(session: Session, *, timeout: float = POD_START_TIMEOUT) -> Step
     changed = existing is None or not _same_pod(existing, wanted)
     if existing is not None and changed:
         # A pod's spec cannot change in place; kubectl would refuse too. Replace it.
-        _delete_pod_and_wait(session, s.namespace)
+        delete_pod_and_wait(session, DEMO_POD, s.namespace)
     if changed:
-        _ensure_namespace(session, s.namespace)
+        ensure_namespace(session, s.namespace)
         with kube_errors():
             body = V1Pod.from_dict(wanted)
             assert body is not None  # from_dict returns None only for None

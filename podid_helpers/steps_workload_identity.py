@@ -33,10 +33,10 @@ from .lookups import (
     role_definition_id,
 )
 from .manifests import DEMO_POD
-from .podlog import follow_pod_log
+from .pods import POD_START_TIMEOUT, delete_pod_and_wait, ensure_namespace, follow_pod_log
 from .results import DemoLog, StepResult
 from .session import TAGS
-from .steps_demo import _ensure_namespace, log_line_text, pod_state
+from .steps_demo import log_line_text, pod_state
 
 if TYPE_CHECKING:
     from azure.keyvault.secrets import SecretClient
@@ -75,7 +75,6 @@ MSAL_GO_IMAGE = "ghcr.io/azure/azure-workload-identity/msal-go"
 SECRET_VALUE = "Hello!"
 SUCCESS_LINE = '"successfully got secret"'
 FAILURE_LINE = '"failed to get secret from keyvault"'
-POD_START_TIMEOUT = 120.0
 # Azure RBAC takes minutes to reach Key Vault's data plane; the lab needs none of it.
 RBAC_PROPAGATION_TIMEOUT = 300.0
 _ARM_SCOPE = "https://management.azure.com/.default"
@@ -479,7 +478,7 @@ def create_service_account(session: Session) -> StepResult:
     annotations = (current.metadata.annotations or {}) if current is not None else {}
     changed = annotations.get(CLIENT_ID_ANNOTATION) != client_id
     if current is None:
-        _ensure_namespace(session, s.namespace)
+        ensure_namespace(session, s.namespace)
         body = V1ServiceAccount(
             metadata=V1ObjectMeta(
                 name=s.service_account_name,
@@ -545,19 +544,6 @@ def _same_pod(pod: Any, wanted: dict[str, Any]) -> bool:
     )
 
 
-def _delete_pod(session: Session, name: str, namespace: str) -> None:
-    """``kubectl delete pod``, which waits until the pod is gone."""
-    with kube_errors():
-        session.core_v1.delete_namespaced_pod(name, namespace)
-    ok, _ = wait_until(
-        f"deleting pod {name}",
-        lambda: (find_pod(session, name, namespace) is None, "Terminating"),
-        timeout=POD_START_TIMEOUT,
-    )
-    if not ok:
-        raise PodidError(f"pod {name!r} is still terminating; run this cell again shortly.")
-
-
 def deploy_workload_identity_demo(
     session: Session, *, timeout: float = POD_START_TIMEOUT
 ) -> StepResult:
@@ -576,7 +562,7 @@ def deploy_workload_identity_demo(
     existing = find_pod(session, WORKLOAD_IDENTITY_POD, s.namespace)
     changed = existing is None or not _same_pod(existing, wanted)
     if existing is not None and changed:
-        _delete_pod(session, WORKLOAD_IDENTITY_POD, s.namespace)
+        delete_pod_and_wait(session, WORKLOAD_IDENTITY_POD, s.namespace)
     if changed:
         with kube_errors():
             body = V1Pod.from_dict(wanted)
@@ -653,7 +639,7 @@ def remove_pod_identity(session: Session) -> StepResult:
         )
     done: list[str] = []
     if find_pod(session, DEMO_POD, s.namespace) is not None:
-        _delete_pod(session, DEMO_POD, s.namespace)
+        delete_pod_and_wait(session, DEMO_POD, s.namespace)
         done.append(f"deleted pod {DEMO_POD!r} (the pod identity demo)")
     entry = pod_identity_entry(cluster, s.pod_identity_name, s.namespace)
     if entry is not None:
@@ -696,7 +682,7 @@ def _clean_cluster_side(session: Session, done: list[str]) -> None:
     if cluster is None or not session.kubeconfig_path.exists():
         return
     if find_pod(session, WORKLOAD_IDENTITY_POD, s.namespace) is not None:
-        _delete_pod(session, WORKLOAD_IDENTITY_POD, s.namespace)
+        delete_pod_and_wait(session, WORKLOAD_IDENTITY_POD, s.namespace)
         done.append(f"deleted pod {WORKLOAD_IDENTITY_POD!r}")
     if find_service_account(session) is not None:
         with kube_errors():

@@ -1,4 +1,5 @@
-"""Following a pod's log as `kubectl logs --follow` does, until the lines we wait for appear."""
+"""Pods and namespaces as the tutorial's steps handle them: make sure a namespace exists, delete a
+pod and wait until it is gone, follow a pod's log until the lines we wait for appear."""
 
 from __future__ import annotations
 
@@ -6,11 +7,41 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from .live import LiveStatus
-from .lookups import kube_errors
+from .errors import PodidError
+from .live import LiveStatus, wait_until
+from .lookups import find_pod, kube_errors
 
 if TYPE_CHECKING:
     from .session import Session
+
+POD_START_TIMEOUT = 120.0
+
+
+def ensure_namespace(session: Session, namespace: str) -> None:
+    """Create the namespace unless it exists (AKS makes the pod identity's; a learner may not)."""
+    from kubernetes.client import V1Namespace, V1ObjectMeta
+    from kubernetes.client.exceptions import ApiException
+
+    with kube_errors():
+        try:
+            session.core_v1.read_namespace(namespace)
+        except ApiException as exc:
+            if exc.status != 404:
+                raise
+            session.core_v1.create_namespace(V1Namespace(metadata=V1ObjectMeta(name=namespace)))
+
+
+def delete_pod_and_wait(session: Session, name: str, namespace: str) -> None:
+    """``kubectl delete pod``, which waits until the pod is gone."""
+    with kube_errors():
+        session.core_v1.delete_namespaced_pod(name, namespace)
+    ok, _ = wait_until(
+        f"deleting pod {name}",
+        lambda: (find_pod(session, name, namespace) is None, "Terminating"),
+        timeout=POD_START_TIMEOUT,
+    )
+    if not ok:
+        raise PodidError(f"pod {name!r} is still terminating; run this cell again shortly.")
 
 
 def _read_timeouts() -> tuple[type[BaseException], ...]:
