@@ -88,6 +88,14 @@ class ArmRequest:
             raise errors.resource_group_not_found(name)
         return group
 
+    def update_tags(self, doc: Document) -> Document:
+        """ARM's PATCH of a tracked resource: the body's tags replace the resource's, if given."""
+        tags = self.json_body().get("tags")
+        if tags is not None:
+            doc["tags"] = tags
+            self.lab.resources.put(doc)
+        return doc
+
     def authorize(self, action: str, scope: str) -> None:
         """Check one more action beyond the route's own (e.g. a linked resource)."""
         self.lab.authorizer.require(self.principal.object_id, action, scope)

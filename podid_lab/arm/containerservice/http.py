@@ -44,12 +44,7 @@ async def put_cluster(req: ArmRequest) -> Response:
 
 async def patch_cluster(req: ArmRequest) -> Response:
     """Update tags (the only thing ARM's PATCH on a cluster changes)."""
-    doc = _require(req)
-    tags = req.json_body().get("tags")
-    if tags is not None:
-        doc["tags"] = tags
-        req.lab.resources.put(doc)
-    return json_response(ManagedClusters.arm_doc(doc))
+    return json_response(ManagedClusters.arm_doc(req.update_tags(_require(req))))
 
 
 async def get_cluster(req: ArmRequest) -> Response:

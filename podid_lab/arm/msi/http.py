@@ -45,12 +45,7 @@ async def put_identity(req: ArmRequest) -> Response:
 
 
 async def patch_identity(req: ArmRequest) -> Response:
-    doc = _require(req)
-    tags = req.json_body().get("tags")
-    if tags is not None:
-        doc["tags"] = tags
-        req.lab.resources.put(doc)
-    return json_response(UserAssignedIdentities.arm_doc(doc))
+    return json_response(UserAssignedIdentities.arm_doc(req.update_tags(_require(req))))
 
 
 async def get_identity(req: ArmRequest) -> Response:

@@ -122,12 +122,7 @@ async def head_resource_group(req: ArmRequest) -> Response:
 
 
 async def patch_resource_group(req: ArmRequest) -> Response:
-    doc = req.require_resource_group()
-    tags = req.json_body().get("tags")
-    if tags is not None:
-        doc["tags"] = tags
-        req.lab.resources.put(doc)
-    return json_response(ResourceGroups.arm_doc(doc))
+    return json_response(ResourceGroups.arm_doc(req.update_tags(req.require_resource_group())))
 
 
 async def delete_resource_group(req: ArmRequest) -> Response:
