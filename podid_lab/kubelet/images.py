@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass
 
 from .. import klog
@@ -14,9 +13,10 @@ class Image:
 
     repository: str
     tags: tuple[str, ...]
-    # argv prefix of the process that stands in for the image's entrypoint; None when the lab
-    # itself plays the component (NMI is the lab's own /nmi endpoint).
-    program: tuple[str, ...] | None
+    # The Python module that stands in for the image's entrypoint (run in the pod's context by
+    # `process.start_in_pod`); None when the lab itself plays the component (NMI is the lab's
+    # own /nmi endpoint).
+    module: str | None
     startup_log: tuple[tuple[str, str], ...] = ()
 
     def references(self) -> list[str]:
@@ -27,12 +27,12 @@ class Image:
 DEMO = Image(
     repository="mcr.microsoft.com/oss/azure/aad-pod-identity/demo",
     tags=("v1.6.3",),
-    program=(sys.executable, "-m", "podid_lab.workloads.demo"),
+    module="podid_lab.workloads.demo",
 )
 NMI = Image(
     repository="mcr.microsoft.com/oss/azure/aad-pod-identity/nmi",
     tags=("v1.8.18", "v1.8.17"),
-    program=None,
+    module=None,
     startup_log=(
         ("main.go:47", "starting nmi process. Version: v1.8.18. Build date: 2024-01-23-00:00"),
         ("main.go:83", "running NMI in namespaced mode: true"),
@@ -45,7 +45,7 @@ NMI = Image(
 MSAL_GO = Image(
     repository="ghcr.io/azure/azure-workload-identity/msal-go",
     tags=("latest",),
-    program=(sys.executable, "-m", "podid_lab.workloads.msal_go"),
+    module="podid_lab.workloads.msal_go",
 )
 IMAGES = (DEMO, NMI, MSAL_GO)
 

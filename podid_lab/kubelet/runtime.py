@@ -1,25 +1,22 @@
 """The lab's kubelet: runs pods whose image it knows as real processes, and reports on them.
 
-A pod scheduled to a node starts at once: its containers' processes get the pod's environment
-(downward API included) and reach "IMDS" through `AZURE_POD_IDENTITY_AUTHORITY_HOST`, which
-points at the pod's own NMI endpoint (also recorded on the pod as an annotation). Output becomes
+A pod scheduled to a node starts at once: its containers' processes (see `process`: isolated
+interpreters that receive the pod's environment as data) get the pod's environment (downward API
+included) and reach "IMDS" through `AZURE_POD_IDENTITY_AUTHORITY_HOST`, which points at the pod's
+own NMI endpoint (also recorded on the pod as an annotation). Output becomes
 the container's log; phase and container statuses follow the process (Running, then
 CrashLoopBackOff with back-off when it exits). Images the lab cannot run end in ErrImagePull /
 ImagePullBackOff with an event naming those it can. Deleting a pod, its namespace or its cluster
-ends its processes; so does the lab's exit (a parent-death signal on Linux, and a watchdog in the
-workload elsewhere); a restarted lab starts its running pods again.
+ends its processes and everything they started; so does the lab's exit (each container's
+supervisor hears of it and takes its tree down); a restarted lab starts its running pods again.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
-import os
 import re
 import shutil
-import signal
-import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,6 +29,14 @@ from ..kube.objects import timestamp
 from ..nmi.models import endpoint_path
 from ..store import Document
 from . import images
+from .process import (
+    KILL_AFTER_SECONDS,
+    PodProcess,
+    kill_process,
+    start_in_pod,
+    stop_process,
+    sweep_orphans,
+)
 
 if TYPE_CHECKING:
     from ..lab import Lab
@@ -42,23 +47,12 @@ IMDS_ANNOTATION = "lab.podid.io/imds-endpoint"
 BACKOFF_BASE_SECONDS = 10.0
 BACKOFF_MAX_SECONDS = 300.0
 PULL_BACKOFF_SECONDS = 1.0
-_PR_SET_PDEATHSIG = 1
 _VAR_REF = re.compile(r"\$\(([A-Za-z_][A-Za-z0-9_]*)\)")
-PROJECT_ROOT = str(Path(__file__).resolve().parents[2])
+# A container's PATH when its image sets none (the default of Docker and containerd).
+CONTAINER_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 # The kubelet rotates a projected token once 80% of its lifetime has passed (or after 24 h).
 TOKEN_REFRESH_FRACTION = 0.8
 TOKEN_REFRESH_MAX_SECONDS = 86400.0
-
-
-def _die_with_parent() -> None:
-    """In the child before exec: get SIGKILL when the lab exits (Linux only)."""
-    try:
-        import ctypes
-
-        libc = ctypes.CDLL("libc.so.6", use_errno=True)
-        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
-    except OSError:
-        pass
 
 
 @dataclass
@@ -124,6 +118,12 @@ class PodRuntime:
         self._next_start: dict[tuple[str, str, str, str], float] = {}
         # (cluster key, namespace, pod) -> its projected tokens with an audience of their own.
         self._tokens: dict[tuple[str, str, str], list[ProjectedToken]] = {}
+        # (cluster key, namespace, pod) -> container path -> host folder of its projected tokens.
+        self._mounts: dict[tuple[str, str, str], dict[str, Path]] = {}
+        # Every pod process started and not yet reaped -> its pod; anything else the lab finds
+        # below itself is an orphan of a pod process (see `process.sweep_orphans`).
+        self._spawned: dict[asyncio.subprocess.Process, tuple[str, str, str]] = {}
+        self._waiters: set[asyncio.Task[None]] = set()
         lab.kube.pod_removed_hooks.append(self._on_pod_removed)
 
     # -- the reconcile loop -------------------------------------------------------------------
@@ -147,6 +147,10 @@ class PodRuntime:
         pods = {key[:3] for key in live}
         for pod_key in [k for k in self._tokens if k not in pods]:
             self._forget_tokens(pod_key)
+        for process, pod_key in list(self._spawned.items()):
+            if pod_key not in pods:
+                stop_process(process)  # e.g. a process started in a pod that is gone now
+        sweep_orphans({p.pid for p in self._spawned})
         self._refresh_tokens()
 
     def _reconcile(self, cluster: Cluster, pod: Document) -> None:
@@ -211,9 +215,12 @@ class PodRuntime:
                 )
             self._event(cluster, pod, "Created", f"Created container {container['name']}")
             record = self._containers[key]
-            if image.program is not None:
-                mounts = self._project_tokens(cluster, pod)
-                record.process = await self._spawn(pod, container, image, mounts)
+            if image.module is not None:
+                self._mounts[key[:3]] = self._project_tokens(cluster, pod)
+                args = container.get("args") or []
+                record.process = await self.start_process(
+                    cluster.key, pod, container, image.module, [str(a) for a in args]
+                )
                 record.reader = asyncio.get_running_loop().create_task(
                     self._pump(key, record.process)
                 )
@@ -285,7 +292,7 @@ class PodRuntime:
 
         A process cannot see the container's paths, so the kubelet writes each volume to a
         folder of the pod's own under the lab's home, and paths below a mount point in the
-        container's environment are translated to it (`_spawn`). The default API-access token
+        container's environment are translated to it (`workload_env`). The default API-access token
         (no audience) is not written: nothing the lab runs reads it.
         """
         meta = pod["metadata"]
@@ -354,47 +361,65 @@ class PodRuntime:
 
     def _forget_tokens(self, pod_key: tuple[str, str, str]) -> None:
         self._tokens.pop(pod_key, None)
+        self._mounts.pop(pod_key, None)
         shutil.rmtree(self._token_dir(*pod_key), ignore_errors=True)
 
     def token_files(self, cluster_key: str, namespace: str, pod: str) -> list[Path]:
         """Host paths of a running pod's projected token files (for tests and checks)."""
         return [t.path for t in self._tokens.get((cluster_key, namespace, pod), [])]
 
-    async def _spawn(
+    def workload_env(self, cluster_key: str, pod: Document, container: Document) -> dict[str, str]:
+        """The whole environment a process of `container` sees: a container's defaults, the
+        pod's own values (host paths for projected mounts), then what the lab provides."""
+        meta = pod["metadata"]
+        mounts = self._mounts.get((cluster_key, meta["namespace"], meta["name"]), {})
+        env = {k: _host_path(v, mounts) for k, v in container_env(pod, container).items()}
+        return {
+            "PATH": CONTAINER_PATH,
+            "HOSTNAME": meta["name"],
+            "HOME": str(self._lab.home.root / "run"),
+            **env,
+            "AZURE_POD_IDENTITY_AUTHORITY_HOST": (meta.get("annotations") or {})[IMDS_ANNOTATION],
+            "PODID_LAB_ARM_ENDPOINT": self._lab.origin or "",
+            "PODID_LAB_CA_BUNDLE": str(self._lab.home.ca_cert),
+        }
+
+    async def start_process(
         self,
+        cluster_key: str,
         pod: Document,
         container: Document,
-        image: images.Image,
-        mounts: dict[str, Path] | None = None,
+        module: str,
+        args: list[str],
+        *,
+        stdin: int = asyncio.subprocess.DEVNULL,
     ) -> asyncio.subprocess.Process:
-        assert image.program is not None
-        env = {k: _host_path(v, mounts or {}) for k, v in container_env(pod, container).items()}
-        args = [expand(str(a), env) for a in container.get("args") or []]
+        """Start `module` with `args` in the context of a running pod's container: its
+        environment (`$(VAR)` in args expanded from it), its projected tokens, and an end no
+        later than the pod's. Output is a pipe (stdout and stderr together)."""
         meta = pod["metadata"]
-        endpoint = (meta.get("annotations") or {})[IMDS_ANNOTATION]
-        lab = self._lab
-        process_env = {
-            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-            "LANG": "C.UTF-8",
-            "HOME": str(lab.home.root / "run"),
-            "PYTHONPATH": PROJECT_ROOT,
-            "PYTHONUNBUFFERED": "1",
-            **env,
-            "AZURE_POD_IDENTITY_AUTHORITY_HOST": endpoint,
-            "PODID_LAB_ARM_ENDPOINT": lab.origin or "",
-            "PODID_LAB_CA_BUNDLE": str(lab.home.ca_cert),
-            "PODID_LAB_PARENT_PID": str(os.getpid()),
-        }
-        return await asyncio.create_subprocess_exec(
-            *image.program,
-            *args,
-            stdin=asyncio.subprocess.DEVNULL,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.STDOUT,
-            env=process_env,
-            start_new_session=True,
-            preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None,
+        env = self.workload_env(cluster_key, pod, container)
+        spec = PodProcess(
+            module=module,
+            args=[expand(a, env) for a in args],
+            env=env,
+            label=f"{meta['namespace']}/{meta['name']}/{container['name']}",
+            denied=[str(self._lab.home.root)],
+            exceptions=[
+                str(self._lab.home.ca_cert),
+                str(self._token_dir(cluster_key, meta["namespace"], meta["name"])),
+            ],
         )
+        process = await start_in_pod(spec, stdin=stdin)
+        self._spawned[process] = (cluster_key, meta["namespace"], meta["name"])
+        waiter = asyncio.get_running_loop().create_task(self._forget_when_done(process))
+        self._waiters.add(waiter)
+        waiter.add_done_callback(self._waiters.discard)
+        return process
+
+    async def _forget_when_done(self, process: asyncio.subprocess.Process) -> None:
+        await process.wait()
+        self._spawned.pop(process, None)
 
     async def _pump(
         self, key: tuple[str, str, str, str], process: asyncio.subprocess.Process
@@ -477,32 +502,29 @@ class PodRuntime:
         record = self._containers.pop(key, None)
         self._next_start.pop(key, None)
         if record is not None and record.process is not None:
-            _signal_group(record.process, signal.SIGTERM)
-            asyncio.get_running_loop().call_later(
-                2.0, _signal_group, record.process, signal.SIGKILL
-            )
+            stop_process(record.process)
 
     def _on_pod_removed(self, cluster_key: str, pod: Document) -> None:
         meta = pod["metadata"]
         self._forget_tokens((cluster_key, meta["namespace"], meta["name"]))
-        for key in [
-            k for k in self._containers if k[:3] == (cluster_key, meta["namespace"], meta["name"])
-        ]:
+        pod_key = (cluster_key, meta["namespace"], meta["name"])
+        for key in [k for k in self._containers if k[:3] == pod_key]:
             self._stop(key)
+        for process in [p for p, owner in self._spawned.items() if owner == pod_key]:
+            stop_process(process)
 
     async def close(self) -> None:
-        """End every container process (the lab is stopping)."""
-        records = list(self._containers.values())
+        """End every pod process and everything below it (the lab is stopping)."""
         self._containers.clear()
-        for record in records:
-            if record.process is not None:
-                _signal_group(record.process, signal.SIGTERM)
-        for record in records:
-            if record.process is not None:
-                try:
-                    await asyncio.wait_for(record.process.wait(), 2.0)
-                except asyncio.TimeoutError:
-                    _signal_group(record.process, signal.SIGKILL)
+        processes = list(self._spawned)
+        for process in processes:
+            stop_process(process)
+        if processes:
+            waits = [asyncio.ensure_future(p.wait()) for p in processes]
+            await asyncio.wait(waits, timeout=KILL_AFTER_SECONDS)
+        for process in processes:
+            kill_process(process)  # those still there after the grace period
+        sweep_orphans({p.pid for p in processes})
 
     def processes(self) -> list[int]:
         """PIDs of the container processes running now (for tests and the benchmark)."""
@@ -681,10 +703,3 @@ def _digest(text: str) -> str:
     import hashlib
 
     return hashlib.sha256(text.encode()).hexdigest()
-
-
-def _signal_group(process: asyncio.subprocess.Process, sig: int) -> None:
-    if process.returncode is not None:
-        return
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(process.pid, sig)

@@ -15,7 +15,6 @@ import logging
 import os
 import re
 import sys
-import threading
 import time
 import urllib.error
 import urllib.request
@@ -199,23 +198,8 @@ def test_instance_metadata_requests() -> None:
     )
 
 
-def watch_parent() -> None:
-    """Exit when the lab that started us is gone (where no parent-death signal exists)."""
-    expected = os.environ.get("PODID_LAB_PARENT_PID")
-    if not expected:
-        return
-
-    def loop() -> None:
-        while os.getppid() == int(expected):
-            time.sleep(1.0)
-        os._exit(0)
-
-    threading.Thread(target=loop, name="parent-watchdog", daemon=True).start()
-
-
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    watch_parent()
     # The Go demo's log holds only its own klog lines; azure-identity's warnings would otherwise
     # reach stderr (Python's last-resort handler) and the pod's log.
     logging.getLogger("azure").setLevel(logging.CRITICAL)
