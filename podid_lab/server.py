@@ -44,29 +44,50 @@ def configured_port() -> int:
     return int(raw)
 
 
-def _listen(port: int, variable: str) -> socket.socket:
-    """A TCP socket bound to 127.0.0.1:`port` (0 = any free port)."""
+def _bind(port: int) -> socket.socket:
+    """A TCP socket bound to 127.0.0.1:`port` (0 = any free port); OSError if it is taken."""
     # proto=IPPROTO_TCP lets asyncio set TCP_NODELAY on accepted connections; without it a
     # response's body waits ~40 ms behind its headers (Nagle + delayed ACK).
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         sock.bind(("127.0.0.1", port))
-    except OSError as exc:
+    except OSError:
         sock.close()
+        raise
+    return sock
+
+
+def _listen(port: int, variable: str) -> socket.socket:
+    """A socket on a port the learner chose: taken means a clear error saying what to do."""
+    try:
+        return _bind(port)
+    except OSError as exc:
         raise LabError(
             f"cannot listen on 127.0.0.1:{port}: {exc.strerror}; is another lab running? "
             f"Set {variable} to another port, or 0 for any free one."
         ) from None
-    return sock
 
 
-def imds_port(https_port: int) -> int:
-    """`PODID_LAB_IMDS_PORT`, else the port after the HTTPS one (any free one if that is 0)."""
+def _listen_imds(home: LabHome, https_port: int) -> socket.socket:
+    """The IMDS socket: `PODID_LAB_IMDS_PORT` if set (it must be free); else the port this lab
+    had on the same HTTPS port before, or the one after the HTTPS port, or any free one.
+
+    Only the lab's own pods are told the IMDS port, so when a derived port is taken (another
+    program's connection may hold it between a stop and a restart) any free one serves as well.
+    """
     raw = os.environ.get("PODID_LAB_IMDS_PORT", "")
     if raw.isdigit():
-        return int(raw)
-    return https_port + 1 if https_port else 0
+        return _listen(int(raw), "PODID_LAB_IMDS_PORT")
+    candidates = []
+    if https_port and _read_int(home.port_file) == https_port:
+        candidates.append(_read_int(home.imds_port_file))
+    candidates.append(https_port + 1 if 0 < https_port < 65535 else None)
+    for port in candidates:
+        if port:
+            with contextlib.suppress(OSError):
+                return _bind(port)
+    return _bind(0)
 
 
 def serve(home: LabHome, port: int | None = None) -> None:
@@ -78,13 +99,16 @@ def serve(home: LabHome, port: int | None = None) -> None:
 
     from .app import build_app
     from .keyvault.listeners import uvicorn_opener
+    from .kubelet.proctree import become_subreaper
     from .lab import Lab
     from .nmi.http import build_imds_app
 
     home.ensure()
+    # Orphans of pod processes come to the lab, which ends them (see kubelet.process).
+    become_subreaper()
     wanted = configured_port() if port is None else port
     sock = _listen(wanted, "PODID_LAB_PORT")
-    imds_sock = _listen(imds_port(wanted), "PODID_LAB_IMDS_PORT")
+    imds_sock = _listen_imds(home, wanted)
     bound, imds_bound = sock.getsockname()[1], imds_sock.getsockname()[1]
     lab = Lab(home)
     lab.origin = f"https://127.0.0.1:{bound}"
@@ -191,6 +215,7 @@ def start(home: LabHome, port: int | None = None) -> Status:
     if port is not None:
         env["PODID_LAB_PORT"] = str(port)
     log = open(home.log_file, "ab")  # noqa: SIM115 - handed to the child process
+    log_start = log.tell()
     proc = subprocess.Popen(
         [sys.executable, "-m", "podid_lab", "serve"],
         stdin=subprocess.DEVNULL,
@@ -204,7 +229,9 @@ def start(home: LabHome, port: int | None = None) -> Status:
     deadline = time.monotonic() + READY_TIMEOUT
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise LabError(f"the lab exited with code {proc.returncode}; see {home.log_file}")
+            exited = f"the lab exited with code {proc.returncode}; see {home.log_file}"
+            reason = _startup_error(home, log_start)
+            raise LabError(f"{reason} ({exited})" if reason else exited)
         pid = _read_int(home.pid_file)
         port_now = _read_int(home.port_file)
         if pid == proc.pid and port_now and health(home, port_now, timeout=1.0):
@@ -212,6 +239,18 @@ def start(home: LabHome, port: int | None = None) -> Status:
         time.sleep(0.05)
     proc.kill()
     raise LabError(f"the lab did not become ready in {READY_TIMEOUT:.0f} s; see {home.log_file}")
+
+
+def _startup_error(home: LabHome, offset: int) -> str | None:
+    """The error a lab that failed to start wrote to its log (`podid-lab: ...`), if any."""
+    try:
+        with open(home.log_file, "rb") as fh:
+            fh.seek(offset)
+            lines = fh.read().decode("utf-8", "replace").splitlines()
+    except OSError:
+        return None
+    errors = [line.removeprefix("podid-lab: ") for line in lines if line.startswith("podid-lab: ")]
+    return errors[-1] if errors else None
 
 
 def stop(home: LabHome, timeout: float = 10.0) -> bool:
