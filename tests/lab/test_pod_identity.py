@@ -459,17 +459,16 @@ def test_lab_restart_restarts_running_pods_and_no_process_outlives_the_lab(
 
 
 def demo_pids(pod: str) -> list[int]:
-    """PIDs of demo processes started for `pod` (found by their environment)."""
+    """PIDs of the processes of `pod`'s container (its supervisor names the pod in its argv)."""
     found = []
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
         try:
-            environ = (entry / "environ").read_bytes().split(b"\0")
-            cmdline = (entry / "cmdline").read_bytes()
+            argv = (entry / "cmdline").read_bytes().split(b"\0")
         except OSError:
             continue
-        if b"podid_lab.workloads.demo" in cmdline and f"MY_POD_NAME={pod}".encode() in environ:
+        if f"{NS}/{pod}/demo".encode() in argv:
             found.append(int(entry.name))
     return found
 
