@@ -1,5 +1,6 @@
 """A pod spec is data: hostile container env and args, applied through the real Kubernetes API,
-reach only the workload's own environment and argv, and leave no trace on the host."""
+reach only the workload's own environment and argv, and leave no trace on the host; what
+libraries do with that environment at run time cannot read the lab's secrets or write files."""
 
 from __future__ import annotations
 
@@ -33,6 +34,7 @@ PYVER = f"python{sys.version_info.major}.{sys.version_info.minor}"
 class Lab:
     home: LabHome
     core: client.CoreV1Api
+    info: dict[str, Any]
 
 
 @pytest.fixture(scope="module")
@@ -47,7 +49,7 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
     kubeconfig.write_bytes(creds.kubeconfigs[0].value)
     core = client.CoreV1Api(config.new_client_from_config(config_file=str(kubeconfig)))
     core.create_namespace({"metadata": {"name": NS}})
-    yield Lab(home, core)
+    yield Lab(home, core, az.info)
     stop(home)
 
 
@@ -300,3 +302,73 @@ def test_a_workload_whose_supervisor_is_killed_is_ended_by_the_lab(lab: Lab) -> 
     # The workload is re-parented to the lab (a subreaper), which ends it as an orphan.
     wait_for(lambda: not alive(workload), timeout=15)
     lab.core.delete_namespaced_pod(pod, NS)
+
+
+def workload_identity_pod(name: str, env: dict[str, str]) -> dict[str, Any]:
+    """The quick start's msal-go pod, with its projected token, and `env` on top."""
+    return {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": name, "namespace": NS},
+        "spec": {
+            "restartPolicy": "Never",
+            "containers": [
+                {
+                    "name": "app",
+                    "image": "ghcr.io/azure/azure-workload-identity/msal-go",
+                    "env": [{"name": k, "value": v} for k, v in env.items()],
+                    "volumeMounts": [
+                        {"name": "token", "mountPath": "/var/run/secrets/azure/tokens"}
+                    ],
+                }
+            ],
+            "volumes": [
+                {
+                    "name": "token",
+                    "projected": {
+                        "sources": [
+                            {
+                                "serviceAccountToken": {
+                                    "audience": "api://AzureADTokenExchange",
+                                    "path": "azure-identity-token",
+                                }
+                            }
+                        ]
+                    },
+                }
+            ],
+        },
+    }
+
+
+def credential_env(lab: Lab) -> dict[str, str]:
+    """What the webhook would inject, the secret's vault being the lab's (it answers 401)."""
+    return {
+        "AZURE_CLIENT_ID": "00000000-0000-0000-0000-000000000001",
+        "AZURE_TENANT_ID": lab.info["tenant_id"],
+        "AZURE_AUTHORITY_HOST": lab.info["authority_host"],
+        "AZURE_FEDERATED_TOKEN_FILE": "/var/run/secrets/azure/tokens/azure-identity-token",
+        "KEYVAULT_URL": lab.info["arm_endpoint"] + "/",
+        "SECRET_NAME": "any",
+    }
+
+
+def test_a_token_file_variable_cannot_send_the_labs_keys(lab: Lab) -> None:
+    # azure-identity reads AZURE_FEDERATED_TOKEN_FILE and posts it as the client assertion.
+    pod = "exfil"
+    stolen = lab.home.admin_key_file
+    env = {**credential_env(lab), "AZURE_FEDERATED_TOKEN_FILE": str(stolen)}
+    lab.core.create_namespaced_pod(NS, workload_identity_pod(pod, env))
+    log = log_with(lab.core, pod, "failed to get secret from keyvault")
+    assert f"a pod's process may not read on the host: {stolen}" in log
+    assert lab.home.admin_key() not in log
+
+
+def test_a_key_log_variable_writes_nothing(lab: Lab, tmp_path: Path) -> None:
+    # urllib3 appends TLS secrets to SSLKEYLOGFILE, from os.environ, whatever `-I` says.
+    pod = "keylog"
+    env = {**credential_env(lab), "SSLKEYLOGFILE": str(tmp_path / MARKER)}
+    lab.core.create_namespaced_pod(NS, workload_identity_pod(pod, env))
+    log = log_with(lab.core, pod, "failed to get secret from keyvault")
+    assert f"a pod's process may not write on the host: {tmp_path / MARKER}" in log
+    assert not (tmp_path / MARKER).exists()
