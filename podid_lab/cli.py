@@ -14,7 +14,7 @@ from typing import Any
 from . import ids, knobs
 from .admin import ADMIN_HEADER
 from .azcli import write_az_env
-from .home import LabHome
+from .home import HomeError, LabHome
 from .server import LabError, serve, ssl_context, start, status, stop
 
 
@@ -223,7 +223,7 @@ def main(argv: list[str] | None = None) -> int:
             cmd_config(home, args)
         elif args.command == "exercises":
             cmd_exercises(home, args.json, args.clear)
-    except (LabError, urllib.error.URLError) as exc:
+    except (LabError, HomeError, urllib.error.URLError) as exc:
         print(f"podid-lab: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

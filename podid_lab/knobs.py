@@ -6,7 +6,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from .home import LabHome, write_public
+from .home import LabHome, write_private
 
 
 @dataclass(frozen=True)
@@ -85,4 +85,4 @@ def load(home: LabHome) -> dict[str, Any]:
 def save(home: LabHome, values: dict[str, Any]) -> None:
     """Persist the knobs that differ from their defaults."""
     changed = {k: v for k, v in values.items() if _BY_NAME[k].default != v}
-    write_public(home.knobs_file, (json.dumps(changed, indent=2, sort_keys=True) + "\n").encode())
+    write_private(home.knobs_file, (json.dumps(changed, indent=2, sort_keys=True) + "\n").encode())

@@ -16,7 +16,7 @@ import urllib.request
 from dataclasses import dataclass
 from typing import Any
 
-from .home import DEFAULT_PORT, LabHome, write_public
+from .home import DEFAULT_PORT, HomeError, LabHome, open_private_log, write_private
 
 READY_TIMEOUT = 20.0
 
@@ -103,6 +103,7 @@ def serve(home: LabHome, port: int | None = None) -> None:
     from .lab import Lab
     from .nmi.http import build_imds_app
 
+    os.umask(0o077)  # whatever the lab (or SQLite, or az) creates in its home is private
     home.ensure()
     # Orphans of pod processes come to the lab, which ends them (see kubelet.process).
     become_subreaper()
@@ -145,9 +146,9 @@ def serve(home: LabHome, port: int | None = None) -> None:
             imds.should_exit = True
             await imds_task
 
-    write_public(home.port_file, f"{bound}\n".encode())
-    write_public(home.imds_port_file, f"{imds_bound}\n".encode())
-    write_public(home.pid_file, f"{os.getpid()}\n".encode())
+    write_private(home.port_file, f"{bound}\n".encode())
+    write_private(home.imds_port_file, f"{imds_bound}\n".encode())
+    write_private(home.pid_file, f"{os.getpid()}\n".encode())
     try:
         asyncio.run(run_both())
     finally:
@@ -209,12 +210,15 @@ def start(home: LabHome, port: int | None = None) -> Status:
     current = status(home)
     if current.running:
         return current
-    home.ensure()
+    try:
+        home.ensure()
+    except HomeError as exc:
+        raise LabError(str(exc)) from None
     home.pid_file.unlink(missing_ok=True)
     env = {**os.environ, "PODID_LAB_HOME": str(home.root)}
     if port is not None:
         env["PODID_LAB_PORT"] = str(port)
-    log = open(home.log_file, "ab")  # noqa: SIM115 - handed to the child process
+    log = os.fdopen(open_private_log(home.log_file), "ab")
     log_start = log.tell()
     proc = subprocess.Popen(
         [sys.executable, "-m", "podid_lab", "serve"],
