@@ -53,7 +53,9 @@ def _payload(spec: PodProcess) -> bytes:
             "module": spec.module,
             "args": spec.args,
             "env": spec.env,
-            "path": [PROJECT_ROOT],
+            # The lab's own import path (never the pod's): the workload finds the lab's code and
+            # libraries however the lab was installed (a venv, PYTHONPATH, a source checkout).
+            "path": [PROJECT_ROOT, *(p for p in sys.path if p)],
             "parent": os.getpid(),
             "confine": {"denied": spec.denied, "exceptions": spec.exceptions},
         }

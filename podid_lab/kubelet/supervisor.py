@@ -86,7 +86,7 @@ def _watch_parent(parent: int, on_gone: Any) -> None:
 def main() -> NoReturn:
     """Read the container's data, start its workload, and supervise it until it ends."""
     payload = _read_payload(int(sys.argv[1]))
-    sys.path[:0] = payload["path"]
+    sys.path[:0] = [p for p in payload["path"] if p not in sys.path]
     from podid_lab.kubelet import proctree
 
     me = os.getpid()
