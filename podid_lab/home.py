@@ -59,6 +59,11 @@ class LabHome:
         return self.root / "keys" / "admin-key"
 
     @property
+    def nmi_key_file(self) -> Path:
+        """The key each pod's IMDS endpoint secret is derived from (see nmi.secrets)."""
+        return self.root / "keys" / "nmi-key"
+
+    @property
     def port_file(self) -> Path:
         return self.root / "run" / "port"
 

@@ -28,6 +28,7 @@ from .kube.models import Clusters
 from .kubelet.runtime import PodRuntime
 from .nmi.addon import PodIdentityAddon
 from .nmi.models import Nmi
+from .nmi.secrets import PodSecrets
 from .pki import ensure_pki
 from .registry import ARM_ROUTES
 from .store import Document, Store
@@ -74,6 +75,7 @@ class Lab:
         self.clusters = ManagedClusters(self)
         self.addon = PodIdentityAddon(self)
         self.nmi = Nmi(self)
+        self.pod_secrets = PodSecrets(home)
         self.runtime = PodRuntime(self)
         # Workload ID: issuers, federated credentials, the token exchange, the webhook; Key Vault.
         self.issuers = ServiceAccountIssuers(self)

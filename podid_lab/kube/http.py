@@ -21,7 +21,7 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response, Strea
 from starlette.routing import Route
 
 from .. import ids
-from ..admin import _denied as admin_denied
+from ..admin import denied as admin_denied
 from . import discovery, errors, protobuf, tables
 from .errors import KubeError
 from .kinds import PODS, Kind
