@@ -72,6 +72,11 @@ class LabHome:
         return self.root / "run" / "imds-port"
 
     @property
+    def signin_url_file(self) -> Path:
+        """The owner's JupyterLab sign-in page (written by podid_lab.jupyter_signin)."""
+        return self.root / "run" / "signin-url"
+
+    @property
     def pid_file(self) -> Path:
         return self.root / "run" / "pid"
 
