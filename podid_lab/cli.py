@@ -161,8 +161,8 @@ def cmd_exercises(home: LabHome, as_json: bool, clear: bool) -> None:
         print(f"  ✓ {doc['exercise']:>3}  {doc['title']}  (first {first}{runs})")
 
 
-def cmd_signin(home: LabHome, answer: str, user_code: str) -> None:
-    """Approve or decline a device-code sign-in waiting for the lab user."""
+def answer_signin(home: LabHome, answer: str, user_code: str) -> str:
+    """Approve or decline a device-code sign-in waiting for the lab user; what happened."""
     port = _require_running(home)
     try:
         done = _admin_call(
@@ -170,7 +170,7 @@ def cmd_signin(home: LabHome, answer: str, user_code: str) -> None:
         )
     except urllib.error.HTTPError as exc:
         raise LabError(json.loads(exc.read())["error"]["message"]) from None
-    print(f"sign-in with the code {done['user_code']} {done['state']}")
+    return f"sign-in with the code {done['user_code']} {done['state']}"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -241,7 +241,7 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "exercises":
             cmd_exercises(home, args.json, args.clear)
         elif args.command == "signin":
-            cmd_signin(home, args.answer, args.code)
+            print(answer_signin(home, args.answer, args.code))
     except (LabError, urllib.error.URLError) as exc:
         print(f"podid-lab: {exc}", file=sys.stderr)
         return 1

@@ -17,7 +17,7 @@ from starlette.routing import Route
 
 from .. import ids
 from ..admin import denied
-from .devicecodes import UnknownUserCode
+from .devicecodes import Answer, UnknownUserCode
 from .http import check_resource, error_response
 from .models import EntraError, check_tenant, unknown_application
 
@@ -269,7 +269,7 @@ GRANTS: dict[str, Grant] = {
 
 # -- the owner's answer ----------------------------------------------------------------------
 
-ANSWERS = {"approve": "approved", "decline": "declined"}
+ANSWERS: dict[str, Answer] = {"approve": "approved", "decline": "declined"}
 
 
 async def answer_code(request: Request) -> Response:

@@ -177,7 +177,11 @@ def test_forged_and_expired_device_codes_get_entras_errors(raw: Any) -> None:
     flow = start_device_code(raw)
     claims = jwt.decode(flow["device_code"], options={"verify_signature": False})
     own_key = serialization.load_pem_private_key(raw.home.signing_key.read_bytes(), password=None)
-    other = jwt.encode({**claims, "user_code": "AAAAAAAAA"}, "a-key-that-is-not-the-labs-own-key", algorithm="HS256")
+    other = jwt.encode(
+        {**claims, "user_code": "AAAAAAAAA"},
+        "a-key-that-is-not-the-labs-own-key",
+        algorithm="HS256",
+    )
     for forged in ("", "garbage", flow["device_code"][:-4] + "AAAA", other, flow["user_code"]):
         assert_refused(redeem(raw, forged), "bad_verification_code", 70018)
     # Signed by the lab (only its owner could) but past its lifetime: expired_token.
