@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hmac
-import json
 from typing import TYPE_CHECKING
 
 from starlette.requests import Request
@@ -11,6 +10,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from . import __version__, knobs
+from .bodies import parse_json
 
 if TYPE_CHECKING:
     from .lab import Lab
@@ -64,7 +64,7 @@ async def settings(request: Request) -> Response:
     if (refused := denied(request)) is not None:
         return refused
     try:
-        changes = json.loads(await request.body() or b"{}")
+        changes = parse_json(await request.body() or b"{}")
         if not isinstance(changes, dict):
             raise ValueError("expected a JSON object of knob names to values")
         coerced = {name: knobs.coerce(name, value) for name, value in changes.items()}
@@ -88,7 +88,7 @@ async def exercises(request: Request) -> Response:
     if request.method == "DELETE":
         return JSONResponse({"cleared": passes.clear()})
     try:
-        body = json.loads(await request.body() or b"{}")
+        body = parse_json(await request.body() or b"{}")
         if not isinstance(body, dict):
             raise ValueError("expected a JSON object with 'exercise' and 'title'")
         doc = passes.record(body.get("exercise"), body.get("title"))

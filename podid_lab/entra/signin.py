@@ -17,6 +17,7 @@ from starlette.routing import Route
 
 from .. import ids
 from ..admin import denied
+from ..bodies import parse_json
 from .devicecodes import Answer, UnknownUserCode
 from .http import check_resource, error_response
 from .models import EntraError, check_tenant, unknown_application
@@ -277,7 +278,7 @@ async def answer_code(request: Request) -> Response:
     if (refused := denied(request)) is not None:
         return refused
     try:
-        body = json.loads(await request.body() or b"null")
+        body = parse_json(await request.body() or b"null")
     except ValueError:
         body = None
     if (
