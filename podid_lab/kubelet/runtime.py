@@ -3,8 +3,8 @@
 A pod scheduled to a node starts at once: its containers' processes (see `process`: isolated
 interpreters that receive the pod's environment as data) get the pod's environment (downward API
 included) and reach "IMDS" through `AZURE_POD_IDENTITY_AUTHORITY_HOST`, which points at the pod's
-own NMI endpoint (also recorded on the pod as an annotation). Output becomes
-the container's log; phase and container statuses follow the process (Running, then
+own NMI endpoint (its secret is in no pod field: see nmi.secrets). Output becomes the
+container's log; phase and container statuses follow the process (Running, then
 CrashLoopBackOff with back-off when it exits). Images the lab cannot run end in ErrImagePull /
 ImagePullBackOff with an event naming those it can. Deleting a pod, its namespace or its cluster
 ends its processes and everything they started; so does the lab's exit (each container's
@@ -26,7 +26,6 @@ from ..home import write_private
 from ..kube.kinds import PODS, SERVICE_ACCOUNTS
 from ..kube.models import Cluster
 from ..kube.objects import timestamp
-from ..nmi.models import endpoint_path
 from ..store import Document
 from . import images
 from .process import (
@@ -43,7 +42,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("podid_lab.kubelet")
 
-IMDS_ANNOTATION = "lab.podid.io/imds-endpoint"
+# Where labs before per-pod secrets recorded a pod's endpoint; removed from pods they made.
+OLD_IMDS_ANNOTATION = "lab.podid.io/imds-endpoint"
 BACKOFF_BASE_SECONDS = 10.0
 BACKOFF_MAX_SECONDS = 300.0
 PULL_BACKOFF_SECONDS = 1.0
@@ -236,15 +236,13 @@ class PodRuntime:
             self._next_start[key] = time.time() + BACKOFF_BASE_SECONDS
 
     def _prepare_pod(self, cluster: Cluster, pod: Document) -> Document:
-        """Give the pod its IPs and its IMDS endpoint annotation, once."""
+        """Give the pod its IPs, once (and drop an old lab's endpoint annotation)."""
         meta = pod["metadata"]
         ns, name = meta["namespace"], meta["name"]
-        endpoint = f"{self._lab.imds_origin}{endpoint_path(cluster.key, ns, name)}"
         annotations = meta.get("annotations") or {}
-        if annotations.get(IMDS_ANNOTATION) != endpoint:
-            updated = dict(
-                pod, metadata=dict(meta, annotations={**annotations, IMDS_ANNOTATION: endpoint})
-            )
+        if OLD_IMDS_ANNOTATION in annotations:
+            kept = {k: v for k, v in annotations.items() if k != OLD_IMDS_ANNOTATION}
+            updated = dict(pod, metadata=dict(meta, annotations=kept))
             pod, _ = cluster.replace(PODS, ns, name, updated, manager="kubelet")
         status = pod.get("status", {})
         if not status.get("podIP"):
@@ -374,12 +372,16 @@ class PodRuntime:
         meta = pod["metadata"]
         mounts = self._mounts.get((cluster_key, meta["namespace"], meta["name"]), {})
         env = {k: _host_path(v, mounts) for k, v in container_env(pod, container).items()}
+        lab = self._lab
+        assert lab.imds_origin is not None
         return {
             "PATH": CONTAINER_PATH,
             "HOSTNAME": meta["name"],
             "HOME": str(self._lab.home.root / "run"),
             **env,
-            "AZURE_POD_IDENTITY_AUTHORITY_HOST": (meta.get("annotations") or {})[IMDS_ANNOTATION],
+            "AZURE_POD_IDENTITY_AUTHORITY_HOST": lab.pod_secrets.endpoint(
+                lab.imds_origin, cluster_key, pod
+            ),
             "PODID_LAB_ARM_ENDPOINT": self._lab.origin or "",
             "PODID_LAB_CA_BUNDLE": str(self._lab.home.ca_cert),
         }

@@ -1,8 +1,9 @@
 """What one Unix user can get from another user's lab with everything it can reach: run as the
 "attacker" user by test_two_users.py, it prints one JSON object of results.
 
-The argument is a JSON object: the victim's home, ports, tenant, cluster key and pod IMDS path,
-and the attacker's own lab's credentials (its learner secret, token, admin key, kube token).
+The argument is a JSON object: the victim's home, ports, tenant, cluster key, a pod's UID and
+the IMDS paths an attacker would try for it, and the attacker's own lab's credentials (its
+learner secret, token, admin key, kube token).
 Standard library only, and TLS unverified: the attacker cannot read the victim's CA.
 """
 
@@ -111,13 +112,23 @@ def main() -> None:
             },
         )
     results["device_code"] = "TOKEN" if "access_token" in body else body.get("error", status)
-    if args.get("imds_path"):
+    token_path = (
+        "/metadata/identity/oauth2/token?resource=https://management.azure.com/"
+        "&api-version=2018-02-01"
+    )
+    if args.get("pod_uid"):
+        answers = []
+        for guess in args["imds_guesses"]:
+            status, body = call(
+                f"http://127.0.0.1:{args['imds']}{guess}{token_path}", headers={"Metadata": "true"}
+            )
+            answers.append("TOKEN" if "access_token" in body else status)
+        results["pod_identity"] = answers
         status, body = call(
-            f"http://127.0.0.1:{args['imds']}{args['imds_path']}/metadata/identity/oauth2/token"
-            "?resource=https://management.azure.com/&api-version=2018-02-01",
-            headers={"Metadata": "true"},
+            f"{arm}/_lab/pods/{args['pod_uid']}/imds{token_path}",
+            headers={"x-podid-lab-key": own["admin_key"]},
         )
-        results["pod_identity"] = "TOKEN" if "access_token" in body else status
+        results["admin_as_pod"] = "TOKEN" if "access_token" in body else status
     print(json.dumps(results))
 
 

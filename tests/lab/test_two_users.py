@@ -30,7 +30,7 @@ from kubernetes import client, config
 from podid_helpers.manifests import demo_pod_yaml
 from podid_lab.home import LabHome
 from podid_lab.kube.models import cluster_key
-from podid_lab.kubelet.runtime import IMDS_ANNOTATION
+from podid_lab.nmi.secrets import PodSecrets
 
 from .aks_steps import POLL, assign, create_cluster, register_pod_identity_preview, wait_for
 from .conftest import azure_for
@@ -143,8 +143,9 @@ def own_credentials(user: User) -> dict[str, Any]:
     }
 
 
-def pod_with_identity(victim: User) -> str:
-    """The article's demo pod with its identity in the victim's lab; its IMDS path."""
+def pod_with_identity(victim: User) -> dict[str, Any]:
+    """The article's demo pod with its identity in the victim's lab: its UID and the IMDS paths
+    another user would try for it (the old per-pod path, a made-up secret)."""
     az = azure_for(victim.home)
     register_pod_identity_preview(az)
     cluster = create_cluster(az, GROUP, CLUSTER)
@@ -188,11 +189,11 @@ def pod_with_identity(victim: User) -> str:
     )
     core.create_namespaced_pod("default", manifest)
 
-    def endpoint() -> str | None:
-        annotations = core.read_namespaced_pod("demo", "default").metadata.annotations or {}
-        return annotations.get(IMDS_ANNOTATION)
-
-    url = str(wait_for(endpoint, timeout=30))
+    pod = wait_for(lambda: (p := core.read_namespaced_pod("demo", "default")).status.pod_ip and p)
+    imds = f"http://127.0.0.1:{int(victim.home.imds_port_file.read_text())}"
+    doc = {"metadata": {"namespace": "default", "name": "demo", "uid": pod.metadata.uid}}
+    key = cluster_key(cluster.id)
+    url = PodSecrets(victim.home).endpoint(imds, key, doc)
     # The pod's own way in works (the victim's pod gets its token), so a refusal below means
     # something; the demo's log says the same from inside the pod.
     own = requests.get(
@@ -206,7 +207,10 @@ def pod_with_identity(victim: User) -> str:
         lambda: "successfully acquired a token" in core.read_namespaced_pod_log("demo", "default"),
         timeout=60,
     )
-    return "/" + url.split("/", 3)[3]
+    return {
+        "pod_uid": pod.metadata.uid,
+        "imds_guesses": [f"/nmi/{key}/default/demo", f"/pod/{secrets.token_urlsafe(32)}"],
+    }
 
 
 def probe(
@@ -214,7 +218,7 @@ def probe(
     victim: User,
     own: dict[str, Any],
     cluster: tuple[str, str],
-    imds_path: str | None,
+    pod: dict[str, Any],
 ) -> Any:
     """Run the probe as `attacker` against `victim`'s lab and its cluster (group, name)."""
     target = {
@@ -226,7 +230,7 @@ def probe(
             f"/subscriptions/{azure_for(victim.home).info['subscription_id']}/resourceGroups/"
             f"{cluster[0]}/providers/Microsoft.ContainerService/managedClusters/{cluster[1]}"
         ),
-        "imds_path": imds_path,
+        **pod,
         "own": own,
     }
     done = attacker.run(SYSTEM_PYTHON, str(PROBE), json.dumps(target))
@@ -237,10 +241,10 @@ def probe(
 @pytest.fixture(scope="module")
 def results(users: tuple[User, User]) -> dict[str, Any]:
     a, b = users
-    imds_path = pod_with_identity(a)
+    pod = pod_with_identity(a)
     return {
-        "b->a": probe(b, a, own_credentials(b), (GROUP, CLUSTER), imds_path),
-        "a->b": probe(a, b, own_credentials(a), (OWN_GROUP, OWN_CLUSTER), None),
+        "b->a": probe(b, a, own_credentials(b), (GROUP, CLUSTER), pod),
+        "a->b": probe(a, b, own_credentials(a), (OWN_GROUP, OWN_CLUSTER), {}),
     }
 
 
@@ -264,12 +268,10 @@ def test_neither_gets_in_with_its_own_credentials(results: dict[str, Any], direc
 def test_neither_signs_in_to_the_other_by_device_code(
     results: dict[str, Any], direction: str
 ) -> None:
-    if results[direction]["device_code"] == "TOKEN":
-        pytest.xfail("the lab approves every device code at once (issue 14, part B)")
+    # The code waits for the owner of the home, whom the other user is not.
     assert results[direction]["device_code"] == "authorization_pending"
 
 
 def test_b_gets_no_token_for_a_pod_of_a(results: dict[str, Any]) -> None:
-    if results["b->a"]["pod_identity"] == "TOKEN":
-        pytest.xfail("NMI identifies a pod by its URL alone (issue 14, part B)")
-    assert results["b->a"]["pod_identity"] == 404
+    assert results["b->a"]["pod_identity"] == [404, 404]
+    assert results["b->a"]["admin_as_pod"] == 401
