@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import os
 import stat
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,17 +16,7 @@ from podid_lab.server import start, status, stop
 
 from .aks_steps import create_cluster
 from .conftest import azure_for
-
-
-def cli(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PODID_LAB_HOME": str(home), "PODID_LAB_PORT": "0"}
-    return subprocess.run(
-        [sys.executable, "-m", "podid_lab", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+from .test_lifecycle import cli
 
 
 @pytest.fixture
@@ -65,7 +53,7 @@ def test_every_file_is_private_whatever_the_umask(tmp_path: Path, open_umask: No
         create_cluster(az, "files-rg", "files-aks")
         az.aks.managed_clusters.list_cluster_user_credentials("files-rg", "files-aks")
         az.aks.managed_clusters.list_cluster_admin_credentials("files-rg", "files-aks")
-        assert cli(home.root, "az-env").returncode == 0
+        assert cli(home, "az-env").returncode == 0
         names = set(modes(home.root))
         for expected in (
             "state.db",
@@ -104,7 +92,7 @@ def test_a_home_others_can_write_is_refused(tmp_path: Path, mode: int) -> None:
     root = tmp_path / "shared"
     root.mkdir()
     root.chmod(mode)
-    result = cli(root, "start")
+    result = cli(LabHome(root), "start")
     assert result.returncode == 1
     assert (
         f"podid-lab: the lab's home {root} can be written by other users (mode {mode:04o}); "
@@ -119,7 +107,7 @@ def test_a_home_in_a_folder_anyone_can_swap_is_refused(tmp_path: Path) -> None:
     public = tmp_path / "public"
     public.mkdir()
     public.chmod(0o777)  # world-writable and not sticky: anyone may rename the home away
-    result = cli(public / "lab", "start")
+    result = cli(LabHome(public / "lab"), "start")
     assert result.returncode == 1
     assert f"is in {public}, which every user can write" in result.stderr
     assert not (public / "lab").exists()
@@ -130,6 +118,6 @@ def test_a_home_of_another_user_is_refused(tmp_path: Path) -> None:
     root = tmp_path / "theirs"
     root.mkdir(mode=0o700)
     os.chown(root, 65534, 65534)  # nobody
-    result = cli(root, "start")
+    result = cli(LabHome(root), "start")
     assert result.returncode == 1
     assert f"the lab's home {root} belongs to another user (uid 65534)" in result.stderr

@@ -28,6 +28,7 @@ from podid_lab.server import start, status, stop
 
 from .aks_steps import POLL, assign, create_cluster, register_pod_identity_preview, wait_for
 from .conftest import Azure, azure_for
+from .host_processes import alive, pod_pids
 
 GROUP, CLUSTER, IDENTITY, POD_IDENTITY, NS = "pi-rg", "pi-aks", "pi-identity", "pi-demo", "demo"
 DEMO_IMAGE = "mcr.microsoft.com/oss/azure/aad-pod-identity/demo:v1.6.3"
@@ -578,7 +579,7 @@ def test_deleting_the_pod_ends_its_process(world: World, tmp_path: Path) -> None
     pids = demo_pids("short-lived")
     assert pids
     delete_pod(world, "short-lived")
-    wait_for(lambda: not any(_alive(p) for p in pids), timeout=10)
+    wait_for(lambda: not any(alive(p) for p in pids), timeout=10)
 
 
 def test_lab_restart_restarts_running_pods_and_no_process_outlives_the_lab(
@@ -592,7 +593,7 @@ def test_lab_restart_restarts_running_pods_and_no_process_outlives_the_lab(
     lab_pid = status(home).pid
     assert lab_pid is not None
     os.kill(lab_pid, signal.SIGKILL)
-    wait_for(lambda: not any(_alive(p) for p in pids), timeout=10)
+    wait_for(lambda: not any(alive(p) for p in pids), timeout=10)
     start(home, port=int(home.port_file.read_text()))
     wait_for(lambda: demo_pids("survivor"), timeout=15)
     pod = wait_for(
@@ -618,23 +619,5 @@ def test_lab_restart_restarts_running_pods_and_no_process_outlives_the_lab(
 
 
 def demo_pids(pod: str) -> list[int]:
-    """PIDs of the processes of `pod`'s container (its supervisor names the pod in its argv)."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            argv = (entry / "cmdline").read_bytes().split(b"\0")
-        except OSError:
-            continue
-        if f"{NS}/{pod}/demo".encode() in argv:
-            found.append(int(entry.name))
-    return found
-
-
-def _alive(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat") as fh:
-            return fh.read().rsplit(")", 1)[-1].split()[0] != "Z"
-    except OSError:
-        return False
+    """PIDs of the processes of `pod`'s demo container."""
+    return pod_pids(NS, pod, "demo")

@@ -22,6 +22,7 @@ from podid_lab.server import start, stop
 
 from .aks_steps import create_cluster, wait_for
 from .conftest import azure_for
+from .host_processes import alive, parent_of, pod_pids
 
 NS = "attack"
 DEMO_IMAGE = "mcr.microsoft.com/oss/azure/aad-pod-identity/demo:v1.6.3"
@@ -199,21 +200,6 @@ def demo_pod(name: str, env: dict[str, str], args: list[str] | None = None) -> d
     }
 
 
-def pod_pids(pod: str) -> list[int]:
-    """PIDs of the pod's supervisor and workload (the supervisor's argv names the pod)."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            argv = (entry / "cmdline").read_bytes().split(b"\0")
-        except OSError:
-            continue
-        if f"{NS}/{pod}/demo".encode() in argv:
-            found.append(int(entry.name))
-    return found
-
-
 def exec_environment(pid: int) -> dict[str, str]:
     """The environment `pid` was started with (what the interpreter and the linker saw)."""
     raw = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
@@ -231,18 +217,6 @@ def log_with(core: client.CoreV1Api, pod: str, text: str, timeout: float = 30) -
     return str(wait_for(read, timeout))
 
 
-def parent_of(pid: int) -> int:
-    return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[-1].split()[1])
-
-
-def alive(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat") as fh:
-            return fh.read().rsplit(")", 1)[-1].split()[0] != "Z"
-    except OSError:
-        return False
-
-
 @pytest.mark.parametrize("vector", list(VECTORS))
 def test_hostile_env_reaches_only_the_workload(lab: Lab, tmp_path: Path, vector: str) -> None:
     env = VECTORS[vector](tmp_path)
@@ -251,7 +225,7 @@ def test_hostile_env_reaches_only_the_workload(lab: Lab, tmp_path: Path, vector:
     value = next(iter(env.values()))
     # The workload got the value: the demo's start line prints MY_POD_IP, i.e. that value.
     log_with(lab.core, pod, f"starting demo pod {NS}/{pod} {value} ")
-    pids = pod_pids(pod)
+    pids = pod_pids(NS, pod, "demo")
     assert len(pids) == 2, pids  # the supervisor and its workload
     for pid in pids:
         assert set(exec_environment(pid)) <= INTERPRETER_ENV, exec_environment(pid)
@@ -295,7 +269,7 @@ def test_a_workload_whose_supervisor_is_killed_is_ended_by_the_lab(lab: Lab) -> 
     pod = "orphaned"
     lab.core.create_namespaced_pod(NS, demo_pod(pod, {"X": "x"}))
     log_with(lab.core, pod, "starting demo pod")
-    pids = pod_pids(pod)
+    pids = pod_pids(NS, pod, "demo")
     [workload] = [p for p in pids if parent_of(p) in pids]  # forked by its supervisor
     [supervisor] = [p for p in pids if p != workload]
     os.kill(supervisor, signal.SIGKILL)

@@ -14,23 +14,11 @@ from podid_lab.kubelet import proctree
 from podid_lab.kubelet.process import PodProcess, start_in_pod, stop_process
 
 from .aks_steps import wait_for
+from .host_processes import alive, session_of
 
 pytestmark = pytest.mark.skipif(not proctree.LINUX, reason="process trees are walked in /proc")
 
 ESCAPER = "tests.lab.escaper"
-
-
-def alive(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat") as fh:
-            return fh.read().rsplit(")", 1)[-1].split()[0] != "Z"
-    except OSError:
-        return False
-
-
-def session_of(pid: int) -> int:
-    with open(f"/proc/{pid}/stat") as fh:
-        return int(fh.read().rsplit(")", 1)[-1].split()[3])
 
 
 async def grandchild_of(process: asyncio.subprocess.Process) -> int:
