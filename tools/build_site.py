@@ -19,11 +19,10 @@ import nbformat
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from make_handout import is_solution
+from static_pages import MERMAID_JS, REPO, command, require_vendored
 
-REPO = Path(__file__).resolve().parent.parent
 NOTEBOOKS = REPO / "notebooks"
 SETTINGS = REPO / "tools" / "site"
-MERMAID = REPO / "tools" / "vendor" / "node_modules" / "mermaid" / "dist" / "mermaid.min.js"
 # Where the notebooks' README stops speaking to learners.
 AUTHORS_HEADING = "## For authors"
 # Solutions are collapsed as in JupyterLab, with <details> (no JavaScript): myst-nb's tag for
@@ -67,8 +66,7 @@ def copy_notebook(path: Path, target: Path) -> None:
 
 def stage(source: Path) -> None:
     """Lay out a Sphinx source folder: settings, pages, and the vendored JavaScript."""
-    if not MERMAID.is_file():
-        raise SystemExit(f"{MERMAID.relative_to(REPO)} is missing: `make site` runs npm ci")
+    require_vendored(MERMAID_JS)
     for name in ("conf.py", "mermaid_blocks.py"):
         shutil.copy(SETTINGS / name, source / name)
     books = editions()
@@ -79,7 +77,7 @@ def stage(source: Path) -> None:
     (source / "index.md").write_text(index_page(books), encoding="utf-8")
     static = source / "_static"
     static.mkdir()
-    shutil.copy(MERMAID, static / "mermaid.min.js")
+    shutil.copy(MERMAID_JS, static / "mermaid.min.js")
     (static / "mermaid-init.js").write_text(MERMAID_INIT, encoding="utf-8")
 
 
@@ -105,15 +103,7 @@ def build(target: Path) -> None:
         shutil.copytree(html, target)
 
 
-def main(argv: list[str]) -> int:
-    if len(argv) != 1:
-        print(__doc__)
-        return 2
-    target = Path(argv[0])
-    build(target)
-    print(f"site: {target / 'index.html'}")
-    return 0
-
+main = command(build, __doc__, "site")
 
 if __name__ == "__main__":
     sys.exit(main(sys.argv[1:]))

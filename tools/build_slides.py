@@ -17,9 +17,10 @@ import sys
 from html import escape
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from static_pages import MERMAID_JS, NODE_MODULES, REPO, command, require_vendored
+
 DECK = REPO / "instructor" / "slides" / "intro.html"
-NODE_MODULES = REPO / "tools" / "vendor" / "node_modules"
 # What the deck loads, relative to reveal.js's package (the white theme's fonts are local).
 REVEAL_FILES = ("dist/reset.css", "dist/reveal.css", "dist/reveal.js", "dist/theme/white.css")
 REVEAL_FOLDERS = ("dist/theme/fonts/source-sans-pro", "plugin/notes")
@@ -48,16 +49,14 @@ def with_diagrams(page: str) -> str:
 def vendor(target: Path) -> None:
     """Copy reveal.js (what the deck loads) and mermaid beside the page."""
     reveal = NODE_MODULES / "reveal.js"
-    mermaid = NODE_MODULES / "mermaid" / "dist" / "mermaid.min.js"
-    if not mermaid.is_file() or not reveal.is_dir():
-        raise SystemExit("tools/vendor/node_modules is missing: run `make slides` (npm ci)")
+    require_vendored(reveal, MERMAID_JS)
     for name in REVEAL_FILES:
         out = target / "reveal" / name.removeprefix("dist/")
         out.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(reveal / name, out)
     for name in REVEAL_FOLDERS:
         shutil.copytree(reveal / name, target / "reveal" / name.removeprefix("dist/"))
-    shutil.copy(mermaid, target / "mermaid.min.js")
+    shutil.copy(MERMAID_JS, target / "mermaid.min.js")
 
 
 def build(target: Path) -> None:
@@ -69,15 +68,7 @@ def build(target: Path) -> None:
     (target / "index.html").write_text(page, encoding="utf-8")
 
 
-def main(argv: list[str]) -> int:
-    if len(argv) != 1:
-        print(__doc__)
-        return 2
-    target = Path(argv[0])
-    build(target)
-    print(f"slides: {target / 'index.html'}")
-    return 0
-
+main = command(build, __doc__, "slides")
 
 if __name__ == "__main__":
     sys.exit(main(sys.argv[1:]))
