@@ -62,7 +62,10 @@ def test_the_instructor_edition_keeps_every_cell_and_opens_solutions(
 
 def test_the_instructor_edition_carries_the_guide(handout: Path) -> None:
     assert (handout / "instructor" / "guide.md").is_file()
-    assert (handout / "learner" / "README.md").is_file()
+    assert (handout / "instructor" / "preflight.md").is_file()
+    notebooks_index = (NOTEBOOKS[0].parent / "README.md").read_text(encoding="utf-8")
+    for edition in ("learner", "instructor"):
+        assert (handout / edition / "README.md").read_text(encoding="utf-8") == notebooks_index
     assert not (handout / "learner" / "guide.md").exists()
 
 

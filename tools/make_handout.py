@@ -21,6 +21,9 @@ from nbformat import NotebookNode
 SOLUTION_TAG = "solution"
 SECTION_PREFIX = "## "
 REPO = Path(__file__).resolve().parent.parent
+# What the instructor edition carries beside the notebooks (instructor/README.md indexes the kit
+# in the repository; in the handout, README.md is the notebooks' index).
+GUIDES = ("guide.md", "preflight.md")
 
 HANDOUT_README = """\
 # podid tutorial: handout
@@ -109,8 +112,8 @@ def make_handout(source: Path, target: Path) -> list[str]:
         write(instructor_edition(book), instructor_dir / path.name)
     for folder in (learner_dir, instructor_dir):
         shutil.copy(source / "README.md", folder / "README.md")
-    for guide in sorted((REPO / "instructor").glob("*.md")):
-        shutil.copy(guide, instructor_dir / guide.name)
+    for guide in GUIDES:
+        shutil.copy(REPO / "instructor" / guide, instructor_dir / guide)
     (target / "README.md").write_text(HANDOUT_README, encoding="utf-8")
     return [path.name for path in notebooks]
 
