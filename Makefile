@@ -33,7 +33,7 @@ endif
 $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[test]'
-	@touch $@ $(LEARNER_STAMP)
+	@touch $@ $(LEARNER_STAMP) $(SITE_STAMP)
 
 $(SITE_STAMP): pyproject.toml | $(LEARNER_STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[site]'
