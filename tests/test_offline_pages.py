@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from tools.build_site import editions, index_page
 from tools.notebook_lab import notebook_paths
 
 REPO = Path(__file__).resolve().parent.parent
@@ -112,6 +113,21 @@ def test_the_checker_finds_external_urls(tmp_path: Path) -> None:
         "a.html: HTTP://img.example/p.png 2x",
         "b.css: https://fonts.example/a.css",
     ]
+
+
+def test_the_japanese_edition_gets_its_own_contents_once_it_exists(tmp_path: Path) -> None:
+    for name in ("00-intro.ipynb", "01-next.ipynb", "ja/00-intro.ipynb", "notes.ipynb"):
+        (tmp_path / name).parent.mkdir(exist_ok=True)
+        (tmp_path / name).write_text("{}")
+    books = editions(tmp_path)
+    assert {folder: [p.name for p in paths] for folder, paths in books.items()} == {
+        "": ["00-intro.ipynb", "01-next.ipynb"],
+        "ja": ["00-intro.ipynb"],
+    }
+    page = index_page(books, "# The notebooks\n\nlearners\n\n## For authors\n\nnot here\n")
+    assert "not here" not in page
+    assert ":caption: Notebooks\n:maxdepth: 1\n:hidden:\n\n00-intro\n01-next\n```" in page
+    assert ":caption: 日本語\n:maxdepth: 1\n:hidden:\n\nja/00-intro\n```" in page
 
 
 def test_the_site_loads_nothing_from_the_network(site: Path) -> None:

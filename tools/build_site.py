@@ -33,18 +33,17 @@ CLOSE_DETAILS = "\n\n</details>"
 MERMAID_INIT = "mermaid.initialize({startOnLoad: true, securityLevel: 'strict'});\n"
 
 
-def editions() -> dict[str, list[Path]]:
+def editions(notebooks: Path = NOTEBOOKS) -> dict[str, list[Path]]:
     """The notebooks per language folder of the site: '' (English) and 'ja' when present."""
-    found = {"": sorted(NOTEBOOKS.glob("[0-9][0-9]-*.ipynb"))}
-    japanese = sorted((NOTEBOOKS / "ja").glob("[0-9][0-9]-*.ipynb"))
+    found = {"": sorted(notebooks.glob("[0-9][0-9]-*.ipynb"))}
+    japanese = sorted((notebooks / "ja").glob("[0-9][0-9]-*.ipynb"))
     if japanese:
         found["ja"] = japanese
     return found
 
 
-def index_page(books: dict[str, list[Path]]) -> str:
+def index_page(books: dict[str, list[Path]], readme: str) -> str:
     """The site's front page: the notebooks' README for learners, then the table of contents."""
-    readme = (NOTEBOOKS / "README.md").read_text(encoding="utf-8")
     text = readme.split(AUTHORS_HEADING)[0].rstrip() + "\n"
     for folder, paths in books.items():
         caption = "日本語" if folder == "ja" else "Notebooks"
@@ -74,7 +73,8 @@ def stage(source: Path) -> None:
         (source / folder).mkdir(exist_ok=True)
         for path in paths:
             copy_notebook(path, source / folder / path.name)
-    (source / "index.md").write_text(index_page(books), encoding="utf-8")
+    readme = (NOTEBOOKS / "README.md").read_text(encoding="utf-8")
+    (source / "index.md").write_text(index_page(books, readme), encoding="utf-8")
     static = source / "_static"
     static.mkdir()
     shutil.copy(MERMAID_JS, static / "mermaid.min.js")
