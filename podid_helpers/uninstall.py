@@ -19,8 +19,10 @@ __all__ = ["Removal", "planned_removals", "tutorial_cache_dir", "uninstall"]
 _lab_home = importlib.import_module("podid_lab.home")
 _lab_server = importlib.import_module("podid_lab.server")
 
-# Files whose presence proves a folder is a lab home; anything else is never deleted whole.
-_LAB_HOME_MARKERS = ("state.db", "ca/ca.pem", "keys/learner-secret", "keys/admin-key")
+# A folder is deleted whole only if it holds the lab's CA and one of its keys, files no other
+# program names so; a folder that holds the user's home or the current folder never is.
+_LAB_CA = "ca/ca.pem"
+_LAB_KEYS = ("keys/learner-secret", "keys/admin-key")
 
 
 @dataclass(frozen=True)
@@ -49,10 +51,14 @@ def tutorial_cache_dir() -> Path:
     return Path(cache).expanduser() / "podid-tutorial"
 
 
-def _is_lab_home(path: Path) -> bool:
-    if not path.is_dir() or path in (Path.home(), Path(path.anchor)):
-        return False
-    return any((path / marker).exists() for marker in _LAB_HOME_MARKERS)
+def _not_a_lab_home(path: Path) -> str | None:
+    """Why `path` must not be deleted whole, or None when it is a lab home."""
+    for precious in (Path.home(), Path.cwd()):
+        if path in (precious, *precious.parents):
+            return f"holds {display_path(precious)}"
+    if not (path / _LAB_CA).is_file() or not any((path / key).is_file() for key in _LAB_KEYS):
+        return "does not look like a lab home"
+    return None
 
 
 def _is_kubeconfig(path: Path) -> bool:
@@ -70,10 +76,14 @@ def planned_removals() -> tuple[list[Removal], list[str]]:
     found: list[Removal] = []
     left: list[str] = []
     lab_home: Path = _lab_home.LabHome.from_env().root
-    if _is_lab_home(lab_home):
-        found.append(Removal(lab_home, "the lab's home: state, CA, keys, kubeconfigs, az config"))
-    elif lab_home.exists():
-        left.append(f"{display_path(lab_home)}: does not look like a lab home, left alone")
+    if lab_home.is_dir():
+        why_not = _not_a_lab_home(lab_home)
+        if why_not is None:
+            found.append(
+                Removal(lab_home, "the lab's home: state, CA, keys, kubeconfigs, az config")
+            )
+        else:
+            left.append(f"{display_path(lab_home)}: {why_not}, left alone")
     settings = settings_path()
     if settings.is_file():
         found.append(Removal(settings, "your saved settings (the names from 00)"))

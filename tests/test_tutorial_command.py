@@ -104,6 +104,20 @@ def test_uninstall_leaves_a_folder_that_is_not_a_lab_home_alone(machine: dict[st
     notes = home / "work" / "notes.txt"
     notes.parent.mkdir()
     notes.write_text("mine")
+    (notes.parent / "state.db").write_text("another program's")
     answer = tutorial({**machine, "PODID_LAB_HOME": str(notes.parent)}, "uninstall")
     assert "~/work: does not look like a lab home, left alone" in answer.stdout
     assert notes.read_text() == "mine"
+
+
+def test_uninstall_never_deletes_the_home_even_when_it_is_the_lab_home(
+    machine: dict[str, str],
+) -> None:
+    home = Path(machine["HOME"])
+    assert tutorial({**machine, "PODID_LAB_HOME": str(home)}, "preflight").returncode == 0
+    subprocess.run(
+        [sys.executable, "-m", "podid_lab", "stop"], env={**machine, "PODID_LAB_HOME": str(home)}
+    )
+    answer = tutorial({**machine, "PODID_LAB_HOME": str(home)}, "uninstall")
+    assert "~: holds ~, left alone" in answer.stdout
+    assert (home / "ca" / "ca.pem").is_file()
