@@ -54,9 +54,16 @@ def check_python() -> Finding:
     return Finding("✓", "Python " + ".".join(map(str, sys.version_info[:3])))
 
 
+def _installed(module: str) -> bool:
+    try:
+        return importlib.util.find_spec(module) is not None
+    except ModuleNotFoundError:  # a dotted name whose parent package is missing
+        return False
+
+
 def check_packages() -> Finding:
     """The packages the notebooks import are installed."""
-    missing = [name for name in NEEDED_MODULES if importlib.util.find_spec(name) is None]
+    missing = [name for name in NEEDED_MODULES if not _installed(name)]
     if missing:
         return Finding("✗", f"missing packages: {', '.join(missing)}", "run: make install")
     return Finding("✓", "the tutorial's packages are installed")
