@@ -121,3 +121,14 @@ def test_uninstall_never_deletes_the_home_even_when_it_is_the_lab_home(
     answer = tutorial({**machine, "PODID_LAB_HOME": str(home)}, "uninstall")
     assert "~: holds ~, left alone" in answer.stdout
     assert (home / "ca" / "ca.pem").is_file()
+
+
+def test_preflight_names_the_packages_a_learner_install_lacks(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from podid_helpers import preflight
+
+    monkeypatch.setattr(preflight, "NEEDED_MODULES", ("jupyterlab", "nosuch.sub", "nosuch2"))
+    finding = preflight.check_packages()
+    assert finding.blocks
+    assert finding.text() == "✗ missing packages: nosuch.sub, nosuch2\n    → run: make install"
