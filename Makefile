@@ -109,4 +109,4 @@ uninstall: ## remove what the tutorial made (lab home, settings, kubeconfigs, az
 	$(MAKE) clean
 
 clean: ## remove the virtual environment, caches, dist/ and the vendored JavaScript
-	rm -rf $(VENV) .pytest_cache .ruff_cache test-artifacts *.egg-info dist tools/vendor/node_modules
+	rm -rf $(VENV) .pytest_cache .ruff_cache test-artifacts *.egg-info build dist tools/vendor/node_modules
