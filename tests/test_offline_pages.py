@@ -12,6 +12,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+from offline import no_network
 
 from tools.build_site import editions, index_page
 from tools.notebook_lab import notebook_paths
@@ -70,15 +71,6 @@ def needs(what: str, hint: str) -> None:
     pytest.skip(message)
 
 
-def offline() -> list[str]:
-    """A command prefix that runs with no network at all (a network namespace of its own), where
-    the machine allows it (root, as in CI); else nothing, and the build runs as it is."""
-    if shutil.which("unshare") is None:
-        return []
-    probe = subprocess.run(["unshare", "--net", "true"], capture_output=True)
-    return ["unshare", "--net"] if probe.returncode == 0 else []
-
-
 @pytest.fixture(scope="module")
 def vendored() -> Path:
     """tools/vendor/node_modules, fetched with npm ci as `make site` does."""
@@ -97,7 +89,7 @@ def site(vendored: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     pytest.importorskip("myst_nb", reason="make site installs the site extras (.[site])")
     target = tmp_path_factory.mktemp("site")
     build = REPO / "tools" / "build_site.py"
-    subprocess.run([*offline(), sys.executable, str(build), str(target)], check=True)
+    subprocess.run([*no_network(), sys.executable, str(build), str(target)], check=True)
     return target
 
 
@@ -105,7 +97,7 @@ def site(vendored: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
 def slides(vendored: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     target = tmp_path_factory.mktemp("slides")
     build = REPO / "tools" / "build_slides.py"
-    subprocess.run([*offline(), sys.executable, str(build), str(target)], check=True)
+    subprocess.run([*no_network(), sys.executable, str(build), str(target)], check=True)
     return target
 
 
