@@ -57,13 +57,14 @@ def aks_create(
     """`az aks create`, as stock; with --enable-pod-identity the PUT also enables the add-on."""
     if not enable_pod_identity:
         return stock.aks_create(cmd, client, **kwargs)
-    if not kwargs.get("enable_managed_identity", True):
-        raise RequiredArgumentMissingError(
-            "--enable-pod-identity can only be specified when --enable-managed-identity is "
-            "specified"
-        )
 
     def enable(mc):
+        # Stock az decides on a managed identity (its default) or a service principal.
+        if not check_is_msi_cluster(mc):
+            raise RequiredArgumentMissingError(
+                "--enable-pod-identity can only be specified when --enable-managed-identity is "
+                "specified"
+            )
         mc.pod_identity_profile = models.ManagedClusterPodIdentityProfile(enabled=True)
         ensure_kubenet_consent(
             mc.network_profile, mc.pod_identity_profile, enable_pod_identity_with_kubenet
@@ -123,6 +124,24 @@ def _put(client, resource_group_name, cluster_name, instance, no_wait):
     )
 
 
+def _edit_profile(client, resource_group_name, cluster_name, no_wait, edit):
+    """GET the cluster, refuse if the add-on is off, let `edit` change both lists, PUT it back."""
+    instance = client.get(resource_group_name, cluster_name)
+    ensure_enabled(instance)
+    profile = instance.pod_identity_profile
+    identities, exceptions = edit(
+        instance,
+        list(profile.user_assigned_identities or []),
+        list(profile.user_assigned_identity_exceptions or []),
+    )
+    set_profile(instance, True, identities, exceptions)
+    return _put(client, resource_group_name, cluster_name, instance, no_wait)
+
+
+def _without(items, name, namespace):
+    return [item for item in items if not (item.name == name and item.namespace == namespace)]
+
+
 def aks_pod_identity_add(
     cmd,
     client,
@@ -135,45 +154,35 @@ def aks_pod_identity_add(
     no_wait=False,
 ):
     """Grant the cluster identity over the identity, then add the pod identity to the cluster."""
-    instance = client.get(resource_group_name, cluster_name)
-    ensure_enabled(instance)
-    identity = get_user_assigned_identity_by_resource_id(cmd.cli_ctx, identity_resource_id)
-    ensure_operator_grant(cmd, instance, identity.id)
-    pod_identity = models.ManagedClusterPodIdentity(
-        name=identity_name,
-        namespace=identity_namespace,
-        identity=models.UserAssignedIdentity(
-            resource_id=identity.id,
-            client_id=identity.client_id,
-            object_id=identity.principal_id,
-        ),
-    )
-    if binding_selector is not None:
-        pod_identity.binding_selector = binding_selector
-    profile = instance.pod_identity_profile
-    set_profile(
-        instance,
-        True,
-        [*(profile.user_assigned_identities or []), pod_identity],
-        profile.user_assigned_identity_exceptions,
-    )
-    return _put(client, resource_group_name, cluster_name, instance, no_wait)
+
+    def add(instance, identities, exceptions):
+        identity = get_user_assigned_identity_by_resource_id(cmd.cli_ctx, identity_resource_id)
+        ensure_operator_grant(cmd, instance, identity.id)
+        pod_identity = models.ManagedClusterPodIdentity(
+            name=identity_name,
+            namespace=identity_namespace,
+            identity=models.UserAssignedIdentity(
+                resource_id=identity.id,
+                client_id=identity.client_id,
+                object_id=identity.principal_id,
+            ),
+        )
+        if binding_selector is not None:
+            pod_identity.binding_selector = binding_selector
+        return [*identities, pod_identity], exceptions
+
+    return _edit_profile(client, resource_group_name, cluster_name, no_wait, add)
 
 
 def aks_pod_identity_delete(
     cmd, client, resource_group_name, cluster_name, identity_name, identity_namespace, no_wait=False
 ):
     """Remove the pod identity `namespace/name` from the cluster."""
-    instance = client.get(resource_group_name, cluster_name)
-    ensure_enabled(instance)
-    profile = instance.pod_identity_profile
-    kept = [
-        item
-        for item in profile.user_assigned_identities or []
-        if not (item.name == identity_name and item.namespace == identity_namespace)
-    ]
-    set_profile(instance, True, kept, profile.user_assigned_identity_exceptions)
-    return _put(client, resource_group_name, cluster_name, instance, no_wait)
+
+    def delete(instance, identities, exceptions):
+        return _without(identities, identity_name, identity_namespace), exceptions
+
+    return _edit_profile(client, resource_group_name, cluster_name, no_wait, delete)
 
 
 def aks_pod_identity_list(cmd, client, resource_group_name, cluster_name):
@@ -195,35 +204,25 @@ def aks_pod_identity_exception_add(
     no_wait=False,
 ):
     """Let pods with `pod_labels` in `namespace` reach IMDS without NMI's interception."""
-    instance = client.get(resource_group_name, cluster_name)
-    ensure_enabled(instance)
-    profile = instance.pod_identity_profile
-    exception = models.ManagedClusterPodIdentityException(
-        name=exc_name, namespace=exc_namespace, pod_labels=pod_labels
-    )
-    set_profile(
-        instance,
-        True,
-        profile.user_assigned_identities,
-        [*(profile.user_assigned_identity_exceptions or []), exception],
-    )
-    return _put(client, resource_group_name, cluster_name, instance, no_wait)
+
+    def add(instance, identities, exceptions):
+        exception = models.ManagedClusterPodIdentityException(
+            name=exc_name, namespace=exc_namespace, pod_labels=pod_labels
+        )
+        return identities, [*exceptions, exception]
+
+    return _edit_profile(client, resource_group_name, cluster_name, no_wait, add)
 
 
 def aks_pod_identity_exception_delete(
     cmd, client, resource_group_name, cluster_name, exc_name, exc_namespace, no_wait=False
 ):
     """Remove the exception `namespace/name`."""
-    instance = client.get(resource_group_name, cluster_name)
-    ensure_enabled(instance)
-    profile = instance.pod_identity_profile
-    kept = [
-        item
-        for item in profile.user_assigned_identity_exceptions or []
-        if not (item.name == exc_name and item.namespace == exc_namespace)
-    ]
-    set_profile(instance, True, profile.user_assigned_identities, kept)
-    return _put(client, resource_group_name, cluster_name, instance, no_wait)
+
+    def delete(instance, identities, exceptions):
+        return identities, _without(exceptions, exc_name, exc_namespace)
+
+    return _edit_profile(client, resource_group_name, cluster_name, no_wait, delete)
 
 
 def aks_pod_identity_exception_update(
@@ -237,20 +236,22 @@ def aks_pod_identity_exception_update(
     no_wait=False,
 ):
     """Replace the pod labels of the exception `namespace/name`; it must exist."""
-    instance = client.get(resource_group_name, cluster_name)
-    ensure_enabled(instance)
-    profile = instance.pod_identity_profile
-    updated = models.ManagedClusterPodIdentityException(
-        name=exc_name, namespace=exc_namespace, pod_labels=pod_labels
-    )
-    found = False
-    exceptions = []
-    for item in profile.user_assigned_identity_exceptions or []:
-        if item.name == exc_name and item.namespace == exc_namespace:
-            found = True
-            item = updated
-        exceptions.append(item)
-    if not found:
-        raise CLIError(f"pod identity exception {exc_namespace}/{exc_name} not found")
-    set_profile(instance, True, profile.user_assigned_identities, exceptions)
-    return _put(client, resource_group_name, cluster_name, instance, no_wait)
+
+    def update(instance, identities, exceptions):
+        at = next(
+            (
+                i
+                for i, item in enumerate(exceptions)
+                if item.name == exc_name and item.namespace == exc_namespace
+            ),
+            None,
+        )
+        if at is None:
+            raise CLIError(f"pod identity exception {exc_namespace}/{exc_name} not found")
+        # In its place: aks-preview kept the order.
+        exceptions[at] = models.ManagedClusterPodIdentityException(
+            name=exc_name, namespace=exc_namespace, pod_labels=pod_labels
+        )
+        return identities, exceptions
+
+    return _edit_profile(client, resource_group_name, cluster_name, no_wait, update)
