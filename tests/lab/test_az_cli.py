@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import shlex
 import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -14,6 +15,7 @@ import pytest
 import requests
 
 from podid_lab import ids
+from podid_lab.azinstall import az_venv, install_az
 from podid_lab.home import LabHome
 from podid_lab.server import start, stop
 
@@ -222,3 +224,28 @@ def test_the_workload_id_commands(az: Az) -> None:
     assert listed == [f"fic-wi\t{subject}"]
 
     az.run("group delete --name rg-wi --yes")
+
+
+def _az_install(bin_dir: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "podid_lab", "az-install", "--bin", str(bin_dir)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+
+
+def test_az_install_puts_the_cached_az_in_a_folder_once(tmp_path: Path) -> None:
+    bin_dir = tmp_path / "bin"
+    done = _az_install(bin_dir)
+    assert done.returncode == 0, done.stderr
+    assert str(tmp_path) not in done.stdout  # no absolute path in what a learner sees
+    assert (bin_dir / "az").resolve() == (az_venv() / "bin" / "az").resolve()
+    assert install_az(bin_dir) == bin_dir / "az"  # again: nothing to do
+    foreign = tmp_path / "other"
+    foreign.mkdir()
+    (foreign / "az").write_text("#!/bin/sh\n")
+    refused = _az_install(foreign)
+    assert refused.returncode == 1 and "is not the tutorial's az" in refused.stderr
+    assert (foreign / "az").read_text() == "#!/bin/sh\n"
