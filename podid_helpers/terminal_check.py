@@ -52,10 +52,18 @@ CHECKS: dict[str, tuple[Check, ...]] = {
 }
 
 
-def _session() -> Session:
+# 07 asks whether notebook 02's kubeconfig is gone; a terminal's KUBECONFIG is az-env's own file.
+_READS_TERMINAL_KUBECONFIG = ("02", "03", "04", "05", "06")
+
+
+def _session(notebook: str) -> Session:
     session = connect(load_settings())
     kubeconfig = os.environ.get("KUBECONFIG", "").split(os.pathsep)[0]
-    if kubeconfig and not session.kubeconfig_path.exists():
+    if (
+        notebook in _READS_TERMINAL_KUBECONFIG
+        and kubeconfig
+        and not session.kubeconfig_path.exists()
+    ):
         # Typed `az aks get-credentials` wrote the cluster here, not where notebook 02 does.
         session.kubeconfig_file = Path(kubeconfig)
     return session
@@ -64,7 +72,7 @@ def _session() -> Session:
 def run_checks(notebook: str) -> list[CheckReport]:
     """Run one notebook's checks; an error becomes a failed check with its message."""
     try:
-        session = _session()
+        session = _session(notebook)
     except PodidError as exc:
         return [CheckReport(notebook, [_error(str(exc))])]
     reports = []

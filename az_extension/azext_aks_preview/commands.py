@@ -10,6 +10,10 @@ CUSTOM = CliCommandType(
 )
 
 
+# The stock client's api-version (2026-06-01 in az 2.91) still carries podIdentityProfile, as
+# does 2026-08-01; aks-preview's recording used 2022-08-03-preview, with the same shapes.
+
+
 def load_command_table(loader, _):
     """Register the commands; `aks create/update` here take over the stock ones."""
     with loader.command_group("aks", custom_command_type=CUSTOM) as g:

@@ -38,6 +38,11 @@ def _record_hash(data: bytes) -> str:
 
 
 def _package_files() -> list[tuple[str, bytes]]:
+    if not SOURCE_DIR.is_dir():
+        raise FileNotFoundError(
+            "the extension's source (az_extension/) is not beside the lab: install the tutorial "
+            "from its repository (make setup)"
+        )
     files = sorted(p for p in SOURCE_DIR.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
     return [(f"{PACKAGE}/{p.relative_to(SOURCE_DIR).as_posix()}", p.read_bytes()) for p in files]
 

@@ -11,7 +11,11 @@ from . import INDEX_PATH, WHEEL_PATH, index_doc, wheel_bytes
 
 async def index(request: Request) -> Response:
     """The index, with download URLs on the origin az asked."""
-    return JSONResponse(index_doc(str(request.base_url).rstrip("/")))
+    try:
+        return JSONResponse(index_doc(str(request.base_url).rstrip("/")))
+    except FileNotFoundError as exc:
+        # Not ARM: az prints the status; the lab's log and this body say why.
+        return JSONResponse({"error": {"code": "NotFound", "message": str(exc)}}, status_code=404)
 
 
 async def wheel(request: Request) -> Response:
