@@ -37,7 +37,7 @@ def load_arguments(loader, command):
             c.argument(
                 "identity_name",
                 options_list=["--name", "-n"],
-                help="The pod identity name. Generate if not specified.",
+                help="The pod identity name.",
             )
             c.argument(
                 "identity_namespace",
