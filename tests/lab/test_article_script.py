@@ -86,8 +86,10 @@ def test_the_articles_commands_typed_as_written(tmp_path: Path) -> None:
         assert tuple(int(p) for p in listed.group(2).split(".")) >= (0, 5, 5)
         assert "Latest version of 'aks-preview' is already installed." in done.stderr
         assert f"*         {CLUSTER}" in out  # kubectl config get-contexts: the cluster is current
-        assert "nmi " in out
+        assert re.search(r"^nmi\s+(\d+)\s+\1\s+\1\s", out, re.MULTILINE), out  # all ready
         assert f"azureidentity.aadpodidentity.k8s.io/{POD_IDENTITY}" in out
+        binding = rf"azureidentitybinding\.aadpodidentity\.k8s\.io/{POD_IDENTITY}-binding\s+"
+        assert re.search(binding + rf"{POD_IDENTITY}\s+{POD_IDENTITY}\s", out), out
         assert "Wait 30 seconds for identity role assignment propagation." in out
         for line in SUCCESS_LINES:
             assert line in out, line
