@@ -219,3 +219,25 @@ def test_aks_previews_errors_change_nothing(shell: Shell) -> None:
     assert "--enable-pod-identity-with-kubenet is required" in kubenet.stderr
     assert shell.ok("aks show -g rg-x -n aks-off") == before
     assert shell.az("aks show -g rg-x -n aks-nope").returncode != 0
+
+
+def test_update_enables_with_other_flags_and_disables_alone(shell: Shell) -> None:
+    shell.ok("aks create -g rg-x -n aks-both --network-plugin azure -o none")
+    # With another flag, the stock update runs and its PUT carries the add-on too.
+    (enabled,) = _cluster_puts(
+        shell.requests("aks update -g rg-x -n aks-both --tags step=03 --enable-pod-identity")
+    )
+    assert enabled["tags"] == {"step": "03"}
+    assert enabled["properties"]["podIdentityProfile"] == {
+        "enabled": True,
+        "userAssignedIdentities": [],
+        "userAssignedIdentityExceptions": [],
+    }
+    # Alone, the flag is the whole change (stock az would ask "No argument specified").
+    (disabled,) = _cluster_puts(
+        shell.requests("aks update -g rg-x -n aks-both --disable-pod-identity")
+    )
+    assert disabled["properties"]["podIdentityProfile"] == {"enabled": False}
+    assert disabled["tags"] == {"step": "03"}
+    shown = shell.ok("aks show -g rg-x -n aks-both --query podIdentityProfile.enabled -o tsv")
+    assert shown.strip() == "false"
