@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import functools
 import hashlib
+import importlib.util
 import io
 import json
 import zipfile
@@ -24,7 +25,6 @@ SUMMARY = (
     "(tested only against the lab)."
 )
 PACKAGE = "azext_aks_preview"
-SOURCE_DIR = Path(__file__).resolve().parents[2] / "az_extension" / PACKAGE
 WHEEL_FILENAME = f"{NAME.replace('-', '_')}-{VERSION}-py3-none-any.whl"
 INDEX_PATH = "/_lab/az-extensions/index.json"
 WHEEL_PATH = f"/_lab/az-extensions/{WHEEL_FILENAME}"
@@ -37,19 +37,26 @@ def _record_hash(data: bytes) -> str:
     return f"sha256={digest.decode()}"
 
 
-def _package_files() -> list[tuple[str, bytes]]:
-    if not SOURCE_DIR.is_dir():
+def source_dir() -> Path:
+    """Where the extension's package is installed (found, never imported: it needs az)."""
+    spec = importlib.util.find_spec(PACKAGE)
+    if spec is None or not spec.submodule_search_locations:
         raise FileNotFoundError(
-            "the extension's source (az_extension/) is not beside the lab: install the tutorial "
-            "from its repository (make setup)"
+            f"the extension's package {PACKAGE} (az_extension/) is not installed with the lab: "
+            "reinstall the tutorial (make setup)"
         )
-    files = sorted(p for p in SOURCE_DIR.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
-    return [(f"{PACKAGE}/{p.relative_to(SOURCE_DIR).as_posix()}", p.read_bytes()) for p in files]
+    return Path(next(iter(spec.submodule_search_locations)))
+
+
+def _package_files() -> list[tuple[str, bytes]]:
+    root = source_dir()
+    files = sorted(p for p in root.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
+    return [(f"{PACKAGE}/{p.relative_to(root).as_posix()}", p.read_bytes()) for p in files]
 
 
 def azext_metadata() -> dict[str, Any]:
     """The extension's own metadata file (the az core versions it supports)."""
-    doc: dict[str, Any] = json.loads((SOURCE_DIR / "azext_metadata.json").read_text())
+    doc: dict[str, Any] = json.loads((source_dir() / "azext_metadata.json").read_text())
     return doc
 
 
