@@ -100,14 +100,25 @@ class LabHome:
         return self.root / "az" / "config"
 
     @property
+    def az_extension_dir(self) -> Path:
+        """That az's extensions (AZURE_EXTENSION_DIR): the lab's aks-preview lands here."""
+        return self.root / "az" / "extensions"
+
+    @property
+    def az_kubeconfig(self) -> Path:
+        """The KUBECONFIG of an az-env shell, so `~/.kube/config` is never written."""
+        return self.root / "az" / "kubeconfig"
+
+    @property
     def az_env_file(self) -> Path:
         """The settings `podid-lab az-env` prints, to be sourced by a shell."""
         return self.root / "az" / "env.sh"
 
     def ensure(self) -> None:
         """Create the folder tree, or bring an existing one up to date, private to this user
-        whatever the umask: every folder 0700, every file 0600 (the state, logs, kubeconfigs and
-        az's files hold tokens and secrets). A home other users can write is refused."""
+        whatever the umask: every folder 0700, no file open to group or others (the state, logs,
+        kubeconfigs and az's files hold tokens and secrets; the lab writes its own 0600). A home
+        other users can write is refused."""
         check_not_shared(self.root)
         self.root.mkdir(mode=0o700, parents=True, exist_ok=True)
         for sub in _FOLDERS:
@@ -150,15 +161,17 @@ def check_not_shared(root: Path) -> None:
 
 
 def make_private(root: Path) -> None:
-    """Folders 0700 and files 0600 below `root` (a home made before this rule is upgraded)."""
+    """Folders 0700, and nothing below `root` left to group or others (a home made before this
+    rule is upgraded; a file keeps its owner's bits, so az's extensions stay as az made them)."""
     root.chmod(0o700)
     for folder, dirs, files in os.walk(root):
         for name in dirs:
             os.chmod(os.path.join(folder, name), 0o700, follow_symlinks=False)
         for name in files:
             path = os.path.join(folder, name)
-            if not os.path.islink(path):
-                os.chmod(path, 0o600)
+            mode = os.lstat(path).st_mode
+            if not stat.S_ISLNK(mode) and mode & 0o077:
+                os.chmod(path, stat.S_IMODE(mode) & 0o700)
 
 
 def open_private_log(path: Path) -> int:
