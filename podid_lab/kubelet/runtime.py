@@ -124,6 +124,10 @@ class PodRuntime:
         # below itself is an orphan of a pod process (see `process.sweep_orphans`).
         self._spawned: dict[asyncio.subprocess.Process, tuple[str, str, str]] = {}
         self._waiters: set[asyncio.Task[None]] = set()
+        # Orphans come to the lab only when a supervisor dies, so /proc (a scan costs ~10 ms on
+        # a busy host) is walked only when a pod process has newly ended. (Its wait() may not
+        # return yet: an orphan can hold its output pipe open.)
+        self._ended: set[asyncio.subprocess.Process] = set()
         lab.kube.pod_removed_hooks.append(self._on_pod_removed)
 
     # -- the reconcile loop -------------------------------------------------------------------
@@ -150,7 +154,10 @@ class PodRuntime:
         for process, pod_key in list(self._spawned.items()):
             if pod_key not in pods:
                 stop_process(process)  # e.g. a process started in a pod that is gone now
-        sweep_orphans({p.pid for p in self._spawned})
+        ended = {p for p in self._spawned if p.returncode is not None}
+        if ended - self._ended:
+            sweep_orphans({p.pid for p in self._spawned})
+        self._ended = ended
         self._refresh_tokens()
 
     def _reconcile(self, cluster: Cluster, pod: Document) -> None:
