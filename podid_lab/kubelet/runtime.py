@@ -383,6 +383,7 @@ class PodRuntime:
             "AZURE_POD_IDENTITY_AUTHORITY_HOST": endpoint,
             "PODID_LAB_ARM_ENDPOINT": lab.origin or "",
             "PODID_LAB_CA_BUNDLE": str(lab.home.ca_cert),
+            "PODID_LAB_TIME_SCALE": str(lab.knobs["time_scale"]),
             "PODID_LAB_PARENT_PID": str(os.getpid()),
         }
         return await asyncio.create_subprocess_exec(

@@ -23,7 +23,9 @@ _TOKENISH = re.compile(r"/(?i:metadata)/identity(.*?)oauth2(.*?)token")
 def _render(reply: Reply) -> Response:
     if reply.is_json:
         return JSONResponse(reply.body, status_code=reply.status, headers=reply.headers)
-    return PlainTextResponse(reply.body, status_code=reply.status, headers=reply.headers)
+    headers = dict(reply.headers or {})
+    media_type = headers.pop("Content-Type", "text/plain; charset=utf-8")
+    return Response(reply.body, status_code=reply.status, headers=headers, media_type=media_type)
 
 
 def _args(request: Request) -> tuple[str, str, str, dict[str, str], str]:
