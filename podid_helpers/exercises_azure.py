@@ -41,7 +41,7 @@ from .lookups import (
 )
 from .results import StepResult
 from .session import TAGS
-from .steps_identity import grant_identity_operator, put_pod_identity
+from .steps_identity import grant_identity_operator, put_pod_identity, remove_pod_identity
 from .steps_subscription import FEATURE_TIMEOUT, PROVIDER_TIMEOUT, feature_state, provider_state
 
 if TYPE_CHECKING:
@@ -71,31 +71,11 @@ def _operator_scope(session: Session) -> tuple[str, str]:
     return str(identity.id), grantee
 
 
-def _without_pod_identity(session: Session) -> bool:
-    """Remove the pod identity from the cluster (the objects and the node assignment go too)."""
-    s = session.settings
-    cluster = require_cluster(session)
-    if _entry(session) is None:
-        return False
-    profile = cluster.pod_identity_profile
-    assert profile is not None  # it holds the entry
-    profile.user_assigned_identities = [
-        e
-        for e in profile.user_assigned_identities or []
-        if not (e.name == s.pod_identity_name and e.namespace == s.namespace)
-    ]
-    with azure_errors():
-        put_cluster(
-            session, s.cluster_name, cluster, f"removing pod identity {s.pod_identity_name}"
-        )
-    return True
-
-
 def break_operator(session: Session) -> StepResult:
     """Remove the cluster identity's Managed Identity Operator grant and the pod identity."""
     scope, grantee = _operator_scope(session)
     revoked = revoke(session, scope, grantee, MANAGED_IDENTITY_OPERATOR)
-    removed = _without_pod_identity(session)
+    removed = remove_pod_identity(session, require_cluster(session))
     return StepResult(
         step="break_operator",
         changed=revoked or removed,

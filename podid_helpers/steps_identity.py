@@ -195,18 +195,41 @@ def put_pod_identity(
             "The pod identity addon is not enabled for this managed cluster yet "
             f"(cluster {s.cluster_name!r})",
         )
-    others = [
-        e
-        for e in profile.user_assigned_identities or []
-        if not (e.name == s.pod_identity_name and e.namespace == s.namespace)
-    ]
     profile.user_assigned_identities = [
-        *others,
+        *_other_entries(session, profile),
         m.ManagedClusterPodIdentity(
             name=s.pod_identity_name, namespace=s.namespace, identity=wanted
         ),
     ]
     return _put_cluster(session, cluster, f"adding pod identity {s.pod_identity_name}"), False
+
+
+def _other_entries(session: Session, profile: Any) -> list[Any]:
+    """The profile's pod identities other than the learner's."""
+    s = session.settings
+    return [
+        e
+        for e in profile.user_assigned_identities or []
+        if not (e.name == s.pod_identity_name and e.namespace == s.namespace)
+    ]
+
+
+def remove_pod_identity(session: Session, cluster: ManagedCluster) -> bool:
+    """Do what ``az aks pod-identity delete`` does: drop the entry, PUT the cluster, wait.
+
+    False if the cluster has no such entry."""
+    s = session.settings
+    if pod_identity_entry(cluster, s.pod_identity_name, s.namespace) is None:
+        return False
+    profile = cluster.pod_identity_profile
+    assert profile is not None  # it holds the entry
+    profile.user_assigned_identities = _other_entries(session, profile)
+    with azure_errors():
+        poller = session.containerservice.managed_clusters.begin_create_or_update(
+            s.resource_group, s.cluster_name, cluster
+        )
+        wait_for_poller(poller, f"removing pod identity {s.pod_identity_name}")
+    return True
 
 
 def add_pod_identity(session: Session, *, propagation_wait: float = PROPAGATION_WAIT) -> StepResult:

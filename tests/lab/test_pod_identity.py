@@ -171,6 +171,17 @@ def pod_ip(w: World, name: str, namespace: str = NS) -> str:
     return str(w.core.read_namespaced_pod(name, namespace).status.pod_ip)
 
 
+def imds_endpoint(w: World, name: str, namespace: str = NS) -> str:
+    """Where pod `name` reaches "IMDS" (its NMI endpoint), once the pod has one."""
+    return str(
+        wait_for(
+            lambda: (w.core.read_namespaced_pod(name, namespace).metadata.annotations or {}).get(
+                IMDS
+            )
+        )
+    )
+
+
 def nmi_log(w: World, pod: str) -> list[str]:
     """The lines of the log of the NMI pod on `pod`'s node."""
     node = w.core.read_namespaced_pod(pod, NS).spec.node_name
@@ -346,9 +357,7 @@ def test_pod_token_carries_the_identity_and_exactly_its_rights(
     world: World, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     apply_demo(world, tmp_path, name="rights")
-    endpoint = wait_for(
-        lambda: (world.core.read_namespaced_pod("rights", NS).metadata.annotations or {}).get(IMDS)
-    )
+    endpoint = imds_endpoint(world, "rights")
     monkeypatch.setenv("AZURE_POD_IDENTITY_AUTHORITY_HOST", endpoint)
     credential = ManagedIdentityCredential(client_id=world.identity.client_id)
     first = credential.get_token("https://management.azure.com/.default").token
@@ -373,9 +382,7 @@ def test_pod_token_carries_the_identity_and_exactly_its_rights(
 
 def test_nmi_status_codes(world: World, tmp_path: Path) -> None:
     apply_demo(world, tmp_path, name="codes")
-    endpoint = wait_for(
-        lambda: (world.core.read_namespaced_pod("codes", NS).metadata.annotations or {}).get(IMDS)
-    )
+    endpoint = imds_endpoint(world, "codes")
     url = endpoint + "/metadata/identity/oauth2/token"
     params = {"api-version": "2018-02-01", "resource": "https://management.azure.com"}
     no_header = requests.get(url, params=params, timeout=10)
@@ -423,11 +430,7 @@ def test_pod_in_another_namespace_gets_404(world: World, tmp_path: Path) -> None
     created = world.kubectl("create", "namespace", "elsewhere")  # kubectl sends protobuf
     assert (created.returncode, created.stdout.strip()) == (0, "namespace/elsewhere created")
     apply_demo(world, tmp_path, name="elsewhere", namespace="elsewhere")
-    endpoint = wait_for(
-        lambda: (
-            world.core.read_namespaced_pod("elsewhere", "elsewhere").metadata.annotations or {}
-        ).get(IMDS)
-    )
+    endpoint = imds_endpoint(world, "elsewhere", "elsewhere")
     resp = requests.get(
         endpoint + "/metadata/identity/oauth2/token",
         params={"api-version": "2018-02-01", "resource": "https://management.azure.com"},
@@ -527,9 +530,7 @@ def test_nmi_logs_the_match_for_a_named_client_id(world: World, tmp_path: Path) 
 
 def test_nmi_answers_as_nmi_writes_them(world: World, tmp_path: Path) -> None:
     apply_demo(world, tmp_path, name="answers")
-    endpoint = wait_for(
-        lambda: (world.core.read_namespaced_pod("answers", NS).metadata.annotations or {}).get(IMDS)
-    )
+    endpoint = imds_endpoint(world, "answers")
     url = endpoint + "/metadata/identity/oauth2/token"
     cid = world.identity.client_id
 

@@ -16,17 +16,16 @@ import pytest
 import requests
 from azure.core.exceptions import HttpResponseError
 
-from .aks_steps import POLL, assign, wait_for
+from .aks_steps import POLL, assign
 from .test_pod_identity import (
     CLUSTER,
     GROUP,
     IDENTITY,
-    IMDS,
-    NS,
     POD_IDENTITY,
     World,
     apply_demo,
     delete_pod,
+    imds_endpoint,
 )
 from .test_pod_identity import world as world  # the same lab and state, a module of its own
 
@@ -157,9 +156,7 @@ def test_pod_identity_add_without_the_grant_is_refused_with_aks_wording(world: W
 def pod_endpoint(world: World, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The IMDS endpoint of a demo pod bound to the pod identity (NMI answers as that pod)."""
     apply_demo(world, tmp_path_factory.mktemp("replay"), name="replay")
-    yield wait_for(
-        lambda: (world.core.read_namespaced_pod("replay", NS).metadata.annotations or {}).get(IMDS)
-    )
+    yield imds_endpoint(world, "replay")
     delete_pod(world, "replay")
 
 
