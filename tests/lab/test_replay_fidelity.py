@@ -25,7 +25,6 @@ from .test_pod_identity import (
     World,
     apply_demo,
     delete_pod,
-    imds_endpoint,
 )
 from .test_pod_identity import world as world  # the same lab and state, a module of its own
 
@@ -156,7 +155,7 @@ def test_pod_identity_add_without_the_grant_is_refused_with_aks_wording(world: W
 def pod_endpoint(world: World, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The IMDS endpoint of a demo pod bound to the pod identity (NMI answers as that pod)."""
     apply_demo(world, tmp_path_factory.mktemp("replay"), name="replay")
-    yield imds_endpoint(world, "replay")
+    yield world.endpoint("replay")
     delete_pod(world, "replay")
 
 
