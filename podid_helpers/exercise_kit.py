@@ -46,10 +46,11 @@ _KLOG = re.compile(r"^[IWEF]\d{4} \d{2}:\d{2}:\d{2}\.\d+\s+\d+\s+\S+:\d+\]")
 
 @dataclass(frozen=True)
 class Section:
-    """One command and what it printed."""
+    """One command and what it printed (``prompt`` is ``>>>`` for a Python call)."""
 
     command: str
     lines: tuple[str, ...]
+    prompt: str = "$"
 
 
 @dataclass(frozen=True, repr=False)
@@ -64,7 +65,7 @@ class Symptom:
         """Return the terminal-like rendering (the same on every run with the same state)."""
         out: list[str] = []
         for section in self.sections:
-            out += [f"$ {section.command}", *(section.lines or ("(no output)",)), ""]
+            out += [f"{section.prompt} {section.command}", *(section.lines or ("(no output)",)), ""]
         if self.plain:
             out.append(f"In plain words: {self.plain}")
         if not self.seen:

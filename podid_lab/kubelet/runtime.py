@@ -391,6 +391,7 @@ class PodRuntime:
             ),
             "PODID_LAB_ARM_ENDPOINT": self._lab.origin or "",
             "PODID_LAB_CA_BUNDLE": str(self._lab.home.ca_cert),
+            "PODID_LAB_TIME_SCALE": str(lab.knobs["time_scale"]),
         }
 
     async def start_process(
