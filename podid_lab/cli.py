@@ -1,4 +1,4 @@
-"""`podid-lab`: serve, start, stop, status, reset, env, az-env, config and exercises."""
+"""`podid-lab`: serve, start, stop, status, reset, env, az-env, config, exercises, events, ui."""
 
 from __future__ import annotations
 
@@ -9,11 +9,13 @@ import sys
 import time
 import urllib.error
 import urllib.request
+import webbrowser
 from typing import Any
 
 from . import ids, knobs
 from .admin import ADMIN_HEADER
 from .azcli import write_az_env
+from .events.models import describe
 from .home import LabHome
 from .server import LabError, serve, ssl_context, start, status, stop
 
@@ -161,6 +163,43 @@ def cmd_exercises(home: LabHome, as_json: bool, clear: bool) -> None:
         print(f"  ✓ {doc['exercise']:>3}  {doc['title']}  (first {first}{runs})")
 
 
+EVENTS_POLL_SECONDS = 0.5
+
+
+def _print_events(events: list[dict[str, Any]], as_json: bool) -> None:
+    for event in events:
+        if as_json:
+            print(json.dumps(event), flush=True)
+        else:
+            stamp = time.strftime("%H:%M:%S", time.localtime(event["time"]))
+            print(
+                f"{stamp} {event['kind']:<17} {event['outcome']:<19} {describe(event)}", flush=True
+            )
+
+
+def cmd_events(home: LabHome, as_json: bool, follow: bool) -> None:
+    port = _require_running(home)
+    answer = _admin_call(home, port, "GET", "/_lab/events")
+    _print_events(answer["value"], as_json)
+    seen = answer["last"]
+    while follow:
+        time.sleep(EVENTS_POLL_SECONDS)
+        answer = _admin_call(home, port, "GET", f"/_lab/events?after={seen}")
+        _print_events(answer["value"], as_json)
+        seen = max(seen, answer["last"])
+
+
+def cmd_ui(home: LabHome, url_only: bool) -> None:
+    port = _require_running(home)
+    url = f"https://127.0.0.1:{port}{_admin_call(home, port, 'POST', '/_lab/ui/link')['path']}"
+    if url_only or not webbrowser.open(url):
+        print(url)
+        print(
+            "(the link signs one browser in, once; `podid-lab ui --url` prints another)",
+            file=sys.stderr,
+        )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="podid-lab", description="Azure and AKS in a box, for the podid tutorial."
@@ -190,6 +229,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     exercises.add_argument("--json", action="store_true", help="print the passes as JSON")
     exercises.add_argument("--clear", action="store_true", help="forget every pass")
+    events = sub.add_parser(
+        "events", help="what happened inside: tokens issued, NMI's decisions, ARM's checks"
+    )
+    events.add_argument("--json", action="store_true", help="one JSON object per line")
+    events.add_argument("--follow", action="store_true", help="keep printing new events")
+    ui = sub.add_parser("ui", help="open the live page (owner only) in a browser")
+    ui.add_argument("--url", action="store_true", help="print a one-time sign-in link instead")
     return parser
 
 
@@ -223,6 +269,10 @@ def main(argv: list[str] | None = None) -> int:
             cmd_config(home, args)
         elif args.command == "exercises":
             cmd_exercises(home, args.json, args.clear)
+        elif args.command == "events":
+            cmd_events(home, args.json, args.follow)
+        elif args.command == "ui":
+            cmd_ui(home, args.url)
     except (LabError, urllib.error.URLError) as exc:
         print(f"podid-lab: {exc}", file=sys.stderr)
         return 1

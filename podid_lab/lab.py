@@ -20,6 +20,7 @@ from .arm.routing import ArmRouter
 from .arm.table import ResourceTable
 from .entra.models import Directory
 from .entra.signin import GRANTS as USER_GRANTS
+from .events.models import EventLog
 from .exercises import ExercisePasses
 from .home import LabHome
 from .keyvault.listeners import VaultListeners
@@ -51,7 +52,9 @@ class Lab:
         self.tenant_id = ids.TENANT_ID
         self.subscription_id = ids.SUBSCRIPTION_ID
         self.directory = Directory(self.store, home, self.knobs)
-        self.authorizer = Authorizer(self.store)
+        # What happened inside (tokens, NMI's decisions, RBAC checks); memory only, see events.
+        self.events = EventLog()
+        self.authorizer = Authorizer(self.store, self.events)
         self.operations = Operations(self.store)
         self.resources = ResourceTable(self.store)
         self.resource_groups = ResourceGroups(self.resources)
@@ -134,6 +137,7 @@ class Lab:
         passes = self.exercises.all()  # the learner's progress is not a resource
         self.store.wipe()
         self.kube.forget_all()
+        self.events.clear()
         self.seed()
         self.exercises.restore(passes)
 

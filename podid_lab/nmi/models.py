@@ -96,11 +96,23 @@ class Nmi:
         cluster, pod = found
         client_id = query.get("client_id", "")
         resource_id = query.get("mi_res_id") or query.get("msi_res_id") or ""
+        where = (cluster.doc["name"], namespace, pod_name)
+        selector = (pod["metadata"].get("labels") or {}).get("aadpodidbinding", "")
         if self._excepted(cluster, pod):
-            return self._from_imds(cluster, pod, client_id, resource_id, resource)
+            reply = self._from_imds(cluster, pod, client_id, resource_id, resource)
+            self._lab.events.nmi(
+                where,
+                reply.status,
+                resource=resource,
+                selector=selector,
+                reason="exception pod",
+                token=reply.body.get("access_token", "") if reply.status == 200 else "",
+            )
+            return reply
         identity = self._matching_identity(cluster, pod, client_id, resource_id)
         if identity is None:
             message = f"no azure identity found for request clientID {redact(client_id)}"
+            self._lab.events.nmi(where, 404, resource=resource, selector=selector, reason=message)
             self._log(
                 cluster,
                 pod,
@@ -137,9 +149,32 @@ class Nmi:
             f"status ({reply.status}) for req.method=GET reg.path={TOKEN_PATH} "
             f"req.remote={pod['status'].get('podIP', '')}",
         )
+        name = identity["metadata"]["name"]
+        self._lab.events.nmi(
+            where,
+            reply.status if reply.status == 200 else 403,
+            resource=resource,
+            selector=selector,
+            binding=self._binding_of(cluster, namespace, selector, name),
+            identity=name,
+            reason="" if reply.status == 200 else json.dumps(reply.body, separators=(",", ":")),
+            token=reply.body.get("access_token", "") if reply.status == 200 else "",
+        )
         if reply.status != 200:
             return _adal_failure(reply.status, json.dumps(reply.body, separators=(",", ":")))
         return reply
+
+    def _binding_of(self, cluster: Cluster, namespace: str, selector: str, identity: str) -> str:
+        """The name of the binding that gave the pod `identity` (for the event log)."""
+        return next(
+            (
+                b["metadata"]["name"]
+                for b in self._objects(cluster, "azureidentitybindings", namespace)
+                if b["spec"].get("selector") == selector
+                and b["spec"].get("azureIdentity") == identity
+            ),
+            "",
+        )
 
     def _pod(self, cluster_key: str, namespace: str, name: str) -> tuple[Cluster, Document] | None:
         cluster = self._lab.kube.by_key(cluster_key)
@@ -259,6 +294,7 @@ class Nmi:
         if cached is None or int(cached["expires_on"]) - now < REFRESH_MARGIN_SECONDS:
             lifetime = int(self._lab.knobs["token_lifetime_seconds"])
             token = self._lab.directory.issue(principal, resource)
+            self._lab.events.entra("managed identity (IMDS)", principal["appId"], 200, token=token)
             cached = {
                 "access_token": token,
                 "client_id": principal["appId"],
