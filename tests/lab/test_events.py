@@ -6,14 +6,18 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 from typing import Any
 
+import pytest
 import requests
 
 from podid_lab.home import LabHome
+from podid_lab.server import start, stop
 
 from .test_pod_identity import (
     GROUP,
@@ -182,3 +186,50 @@ def test_reset_clears_the_events(world: World) -> None:
     assert events_json(home)[1]
     podid_lab(home, "reset")
     assert events_json(home)[1] == []
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root to act as another local user")
+def test_another_local_user_cannot_open_the_page() -> None:
+    """User `nobody` on the same host: no admin key to read, and every route refuses it."""
+    root = Path(tempfile.mkdtemp(prefix="podid-owner-"))
+    root.chmod(0o755)  # the lab's public files (CA, port) are readable; keys/ stays 0700
+    home = LabHome(root)
+    start(home, port=0)
+    try:
+        port = int(home.port_file.read_text())
+        as_nobody = ["runuser", "-u", "nobody", "--"]
+        key = subprocess.run(
+            [*as_nobody, "cat", str(home.admin_key_file)], capture_output=True, text=True
+        )
+        assert key.returncode != 0 and "Permission denied" in key.stderr
+        link = podid_lab(home, "ui", "--url").stdout.strip()  # the owner's, unspent
+        for method, path in (
+            ("GET", "/_lab/ui/"),
+            ("GET", "/_lab/events"),
+            ("GET", "/_lab/events/stream"),
+            ("POST", "/_lab/ui/link"),
+        ):
+            code = subprocess.run(
+                [
+                    *as_nobody,
+                    "curl",
+                    "-s",
+                    "-o",
+                    "/dev/null",
+                    "-w",
+                    "%{http_code}",
+                    "-X",
+                    method,
+                    "--cacert",
+                    str(home.ca_cert),
+                    f"https://127.0.0.1:{port}{path}",
+                ],
+                capture_output=True,
+                text=True,
+                timeout=30,
+            ).stdout
+            assert code == "401", (method, path, code)
+        assert link.startswith(f"https://127.0.0.1:{port}/_lab/ui/signin?code=")
+    finally:
+        stop(home)
+        shutil.rmtree(root, ignore_errors=True)

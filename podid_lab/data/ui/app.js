@@ -112,7 +112,8 @@ function journeySteps(e) {
     steps.push([2, viaNmi ? 1 : 0, `token: oid ${short(oid)}, aud ${issued.audience}`]);
   }
   if (viaNmi) steps.push([1, 0, `200: the token, for identity ${start.identity}`]);
-  const from = start ? start.seq : issued ? issued.seq : e.seq;
+  // A token is used until it nears expiry: its uses follow its issuance, not each request.
+  const from = issued ? issued.seq : start ? start.seq : e.seq;
   const uses = all.filter((x) => (x.kind === "arm" || x.kind === "keyvault") && x.seq >= from && oidOf(x) === oid)
     .slice(0, 5);
   for (const use of uses) steps.push([0, 3, `${summary(use)}`]);
