@@ -23,6 +23,7 @@ from .exercises import (
     restore_exercises,
 )
 from .form import SettingsForm, is_headless, settings_form
+from .inside import ClaimsTable, NmiDecisions, nmi_first_decisions, token_claims
 from .kubeconfig import export_line, write_kubeconfig
 from .manifests import DEMO_IMAGE, DEMO_POD, demo_pod_manifest, demo_pod_yaml
 from .overview import Progress, ProgressItem, progress
@@ -126,6 +127,7 @@ __all__ = [
     "CheckFailedError",
     "CheckReport",
     "CheckResult",
+    "ClaimsTable",
     "DemoLog",
     "Exercise",
     "InvalidSettingError",
@@ -133,6 +135,7 @@ __all__ = [
     "KubernetesOperationError",
     "LabNotRunningError",
     "MigrationMap",
+    "NmiDecisions",
     "PodidError",
     "Progress",
     "ProgressItem",
@@ -204,6 +207,7 @@ __all__ = [
     "log_line_text",
     "mask_secret",
     "migration_map",
+    "nmi_first_decisions",
     "only_in_lab",
     "progress",
     "read_settings",
@@ -216,6 +220,7 @@ __all__ = [
     "settings_path",
     "settings_violations",
     "store_secret",
+    "token_claims",
     "translate_azure_error",
     "translate_kube_error",
     "validate_settings",
