@@ -171,12 +171,13 @@ def _is_kind(event: dict[str, Any], kind: str) -> bool:
 
 
 def _claims_of(session: Session, kind: str) -> dict[str, Any] | None:
-    """The claims of the first token of `kind` (the learner's own, or one the lab recorded)."""
+    """The claims of the newest token of `kind` (the learner's own, or one the lab recorded)."""
     if kind == "service principal":
         return _decoded(session.credential.get_token(ARM_SCOPE).token)
     if session.mode != "lab":
         return None  # only the lab records the tokens pods get
-    for e in lab_events(session):
+    # The newest: an identity deleted and made again under its name has new IDs.
+    for e in reversed(lab_events(session)):
         if e["status"] == 200 and _is_kind(e, kind):
             return dict(e["claims"])
     return None
@@ -188,14 +189,15 @@ def token_claims(session: Session, *kinds: str) -> ClaimsTable:
     if unknown or not kinds:
         raise PodidError(f"token kinds are {', '.join(TOKEN_KINDS)}; not {unknown or 'none'}")
     found = [_claims_of(session, kind) for kind in kinds]
+    missing = "no token yet" if session.mode == "lab" else "(recorded only in the lab)"
     rows = [
-        (name, *(str(c.get(name, "—")) if c is not None else "no token yet" for c in found))
+        (name, *(str(c.get(name, "—")) if c is not None else missing for c in found))
         for name in CLAIMS
     ]
     rows.append(
         (
             "lifetime (exp − iat)",
-            *(f"{c['exp'] - c['iat']} s" if c is not None else "no token yet" for c in found),
+            *(f"{c['exp'] - c['iat']} s" if c is not None else missing for c in found),
         )
     )
     return ClaimsTable(tuple(kinds), tuple(rows))
