@@ -15,6 +15,9 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[test]'
+	@# An editable install skips pyproject's data-files: turn on the lab's Jupyter route here.
+	mkdir -p $(VENV)/etc/jupyter/jupyter_server_config.d
+	cp jupyter-config/jupyter_server_config.d/podid_lab.json $(VENV)/etc/jupyter/jupyter_server_config.d/
 	@touch $(STAMP)
 
 setup: $(STAMP) ## create .venv and install the tutorial, the lab and the test tools
@@ -54,9 +57,10 @@ lab-stop: setup ## stop the lab
 lab-reset: setup ## forget every lab resource (keeps CA, keys, secret, port)
 	$(BIN)/podid-lab reset
 
-bench: setup ## measure the lab (start, latency, 50 learners, clusters, demo pods)
+bench: setup ## measure the lab (start, latency, 50 learners, clusters, demo pods, event recording)
 	$(BIN)/python bench/bench_lab.py
 	$(BIN)/python bench/bench_pods.py
+	$(BIN)/python bench/bench_events.py
 
 clean: ## remove the virtual environment and caches
 	rm -rf $(VENV) .pytest_cache .ruff_cache test-artifacts *.egg-info
