@@ -8,7 +8,6 @@ import os
 import re
 import shutil
 import subprocess
-import sys
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -19,6 +18,7 @@ import requests
 from podid_lab.home import LabHome
 from podid_lab.server import start, stop
 
+from .test_lifecycle import cli
 from .test_pod_identity import (
     GROUP,
     NS,
@@ -35,16 +35,10 @@ JWT = re.compile(r"eyJ[\w-]+\.[\w-]+")
 
 
 def podid_lab(home: LabHome, *args: str) -> subprocess.CompletedProcess[str]:
-    """Run the `podid-lab` command against the lab at `home`."""
-    env = {**os.environ, "PODID_LAB_HOME": str(home.root)}
-    return subprocess.run(
-        [sys.executable, "-m", "podid_lab", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-    )
+    """Run the `podid-lab` command against the lab at `home`; it must succeed."""
+    done = cli(home, *args)
+    assert done.returncode == 0, done.stderr
+    return done
 
 
 def events_json(home: LabHome) -> tuple[str, list[dict[str, Any]]]:
