@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[test]'
-	@# An editable install skips pyproject's data-files: turn on the lab's Jupyter route here.
+	@# An editable install skips pyproject's data-files: turn on the lab's Jupyter pages here.
 	mkdir -p $(VENV)/etc/jupyter/jupyter_server_config.d
 	cp jupyter-config/jupyter_server_config.d/podid_lab.json $(VENV)/etc/jupyter/jupyter_server_config.d/
 	@touch $(STAMP)
@@ -24,7 +24,8 @@ setup: $(STAMP) ## create .venv and install the tutorial, the lab and the test t
 
 tutorial: setup ## start the lab and open JupyterLab on the notebooks
 	$(BIN)/podid-lab start
-	$(BIN)/jupyter lab --notebook-dir=notebooks $(if $(filter 0,$(shell id -u)),--allow-root)
+	$(BIN)/jupyter lab --notebook-dir=notebooks $(if $(filter 0,$(shell id -u)),--allow-root) \
+		--ServerApp.jpserver_extensions="{'podid_lab.jupyter_signin': True, 'podid_lab.jupyter_route': True}"
 
 test: setup ## the whole suite: unit, lab conformance, notebooks (nbval), browser
 	$(BIN)/python -m pytest

@@ -1,4 +1,5 @@
-"""`podid-lab`: serve, start, stop, status, reset, env, az-env, config, exercises, events, ui."""
+"""`podid-lab`: serve, start, stop, status, reset, env, az-env, config, exercises, events, ui
+and signin."""
 
 from __future__ import annotations
 
@@ -200,6 +201,18 @@ def cmd_ui(home: LabHome, url_only: bool) -> None:
         )
 
 
+def answer_signin(home: LabHome, answer: str, user_code: str) -> str:
+    """Approve or decline a device-code sign-in waiting for the lab user; what happened."""
+    port = _require_running(home)
+    try:
+        done = _admin_call(
+            home, port, "POST", "/_lab/signin", {"user_code": user_code, "answer": answer}
+        )
+    except urllib.error.HTTPError as exc:
+        raise LabError(json.loads(exc.read())["error"]["message"]) from None
+    return f"sign-in with the code {done['user_code']} {done['state']}"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="podid-lab", description="Azure and AKS in a box, for the podid tutorial."
@@ -236,6 +249,11 @@ def build_parser() -> argparse.ArgumentParser:
     events.add_argument("--follow", action="store_true", help="keep printing new events")
     ui = sub.add_parser("ui", help="open the live page (owner only) in a browser")
     ui.add_argument("--url", action="store_true", help="print a one-time sign-in link instead")
+    signin = sub.add_parser(
+        "signin", help="answer a device-code sign-in (az login --use-device-code) as the lab user"
+    )
+    signin.add_argument("answer", choices=["approve", "decline"])
+    signin.add_argument("code", help="the code az printed")
     return parser
 
 
@@ -273,6 +291,8 @@ def main(argv: list[str] | None = None) -> int:
             cmd_events(home, args.json, args.follow)
         elif args.command == "ui":
             cmd_ui(home, args.url)
+        elif args.command == "signin":
+            print(answer_signin(home, args.answer, args.code))
     except (LabError, urllib.error.URLError) as exc:
         print(f"podid-lab: {exc}", file=sys.stderr)
         return 1

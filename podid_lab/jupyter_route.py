@@ -1,4 +1,4 @@
-"""The inside page through the learner's own Jupyter server, at `<jupyter>/podid-lab/ui/`.
+"""The inside page through the learner's own Jupyter server, at `<jupyter>/podid/ui/`.
 
 A Jupyter server extension: behind Jupyter's login, it forwards GETs of the page's few paths to
 the lab, with the lab's admin key (the Jupyter server runs as the lab's owner, who can read
@@ -84,5 +84,6 @@ def _jupyter_server_extension_points() -> list[dict[str, Any]]:
 
 def _load_jupyter_server_extension(serverapp: Any) -> None:
     base = serverapp.web_app.settings["base_url"]
-    route = url_path_join(base, "podid-lab", "(.*)")
+    # Beside the sign-in page (podid/signin, see jupyter_signin): the page's and its data's paths.
+    route = url_path_join(base, "podid", "((?:ui|events).*)")
     serverapp.web_app.add_handlers(".*$", [(route, InsidePageHandler)])

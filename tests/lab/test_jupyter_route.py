@@ -1,4 +1,4 @@
-"""The inside page through the learner's own Jupyter server (`<jupyter>/podid-lab/ui/`): behind
+"""The inside page through the learner's own Jupyter server (`<jupyter>/podid/ui/`): behind
 Jupyter's login, the page's paths only, the event stream relayed as it comes."""
 
 from __future__ import annotations
@@ -69,23 +69,21 @@ def jupyter(lab_home: LabHome, tmp_path_factory: pytest.TempPathFactory) -> Iter
 
 
 def test_the_page_needs_jupyters_login(jupyter: str) -> None:
-    answer = requests.get(f"{jupyter}/podid-lab/ui/", allow_redirects=False, timeout=10)
+    answer = requests.get(f"{jupyter}/podid/ui/", allow_redirects=False, timeout=10)
     assert answer.status_code in (302, 403)
     assert "/login" in answer.headers.get("Location", "/login")
-    assert (
-        requests.get(f"{jupyter}/podid-lab/events", timeout=10).url.split("?")[0].endswith("/login")
-    )
+    assert requests.get(f"{jupyter}/podid/events", timeout=10).url.split("?")[0].endswith("/login")
 
 
 def test_the_page_and_its_data_through_jupyter(
     jupyter: str, admin: Any, lab_info: dict[str, Any]
 ) -> None:
     auth = {"Authorization": f"token {TOKEN}"}
-    page = requests.get(f"{jupyter}/podid-lab/ui/", headers=auth, timeout=10)
+    page = requests.get(f"{jupyter}/podid/ui/", headers=auth, timeout=10)
     assert page.status_code == 200
     assert page.headers["Content-Security-Policy"].startswith("default-src 'self'")
     assert 'src="app.js"' in page.text and "127.0.0.1" not in page.text
-    assert requests.get(f"{jupyter}/podid-lab/ui/app.js", headers=auth, timeout=10).ok
+    assert requests.get(f"{jupyter}/podid/ui/app.js", headers=auth, timeout=10).ok
     admin("POST", "/_lab/reset")
     requests.post(  # a refused token request: one entra event
         f"{lab_info['authority_host']}/organizations/oauth2/v2.0/token",
@@ -93,10 +91,10 @@ def test_the_page_and_its_data_through_jupyter(
         verify=lab_info["ca_bundle"],
         timeout=10,
     )
-    events = requests.get(f"{jupyter}/podid-lab/events", headers=auth, timeout=10).json()
+    events = requests.get(f"{jupyter}/podid/events", headers=auth, timeout=10).json()
     assert [e["kind"] for e in events["value"]] == ["entra"]
     with requests.get(
-        f"{jupyter}/podid-lab/events/stream", headers=auth, stream=True, timeout=10
+        f"{jupyter}/podid/events/stream", headers=auth, stream=True, timeout=10
     ) as stream:
         assert stream.headers["Content-Type"].startswith("text/event-stream")
         lines = stream.iter_lines(decode_unicode=True)
@@ -107,5 +105,5 @@ def test_the_page_and_its_data_through_jupyter(
 def test_nothing_else_of_the_lab_is_reachable(jupyter: str) -> None:
     auth = {"Authorization": f"token {TOKEN}"}
     for path in ("ui/link", "ui/signin?code=x", "reset", "settings", "exercises", "../_lab/health"):
-        answer = requests.get(f"{jupyter}/podid-lab/{path}", headers=auth, timeout=10)
+        answer = requests.get(f"{jupyter}/podid/{path}", headers=auth, timeout=10)
         assert answer.status_code == 404, path
