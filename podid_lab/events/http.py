@@ -51,8 +51,10 @@ class UiSessions:
 
     def new_link(self) -> str:
         """A sign-in code that works once, within LINK_SECONDS."""
+        now = time.time()
+        self._links = {c: until for c, until in self._links.items() if until > now}
         code = secrets.token_urlsafe(24)
-        self._links[code] = time.time() + LINK_SECONDS
+        self._links[code] = now + LINK_SECONDS
         return code
 
     def redeem(self, code: str) -> str | None:
