@@ -7,6 +7,7 @@ work from the keyboard at 1280x720; a screenshot lands in test-artifacts/browser
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 from collections.abc import Iterator
@@ -16,6 +17,7 @@ import pytest
 import requests
 
 from tests.lab.test_events import podid_lab
+from tests.lab.test_jupyter_route import TOKEN, jupyter_server
 from tests.lab.test_pod_identity import NS, POD_IDENTITY, World, apply_demo, delete_pod, world
 from tools.notebook_lab import ROOT
 
@@ -120,3 +122,27 @@ def test_the_timeline_moves_while_the_demo_runs(
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "inside-page.png"))
     delete_pod(world, "watched")
+
+
+def test_the_page_through_jupyter_for_a_browser_in_the_room(
+    browser_page,  # type: ignore[no-untyped-def]
+    world: World,
+    tmp_path: Path,
+) -> None:
+    """Through the learner's Jupyter server: its login, then the page, its files and its live
+    feed at relative links under `<jupyter>/podid/`."""
+    from playwright.sync_api import expect
+
+    page = browser_page
+    with jupyter_server(world.az.home, tmp_path) as base:
+        page.goto(f"{base}/podid/ui/")
+        expect(page).to_have_url(re.compile(r"/login"))  # Jupyter's login first
+        page.goto(f"{base}/podid/ui/?token={TOKEN}")
+        expect(page.locator("#status")).to_contain_text("live")
+        apply_demo(world, tmp_path, name="roomview")
+        expect(page.locator("#events li", has_text="/roomview asks for").first).to_be_visible(
+            timeout=30_000
+        )
+        expect(page.locator("#clusters")).to_contain_text(f"{NS}/roomview")
+        page.screenshot(path=str(ARTIFACTS / "inside-page-through-jupyter.png"))
+        delete_pod(world, "roomview")

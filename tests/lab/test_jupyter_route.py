@@ -3,12 +3,14 @@ Jupyter's login, the page's paths only, the event stream relayed as it comes."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -25,10 +27,9 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-@pytest.fixture(scope="module")
-def jupyter(lab_home: LabHome, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A Jupyter server with the podid-lab route, as the lab's owner; yields its base URL."""
-    root = tmp_path_factory.mktemp("jupyter-route")
+@contextlib.contextmanager
+def jupyter_server(home: LabHome, root: Path) -> Iterator[str]:
+    """A Jupyter server with the podid route, as the lab's owner; yields its base URL."""
     port = _free_port()
     command = [
         sys.executable,
@@ -46,7 +47,7 @@ def jupyter(lab_home: LabHome, tmp_path_factory: pytest.TempPathFactory) -> Iter
     ]
     if os.geteuid() == 0:
         command.append("--allow-root")
-    env = {**os.environ, "PODID_LAB_HOME": str(lab_home.root), "JUPYTER_CONFIG_DIR": str(root)}
+    env = {**os.environ, "PODID_LAB_HOME": str(home.root), "JUPYTER_CONFIG_DIR": str(root)}
     log = open(root / "jupyter.log", "wb")  # noqa: SIM115 - the server writes it until stopped
     server = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}/user/learner"
@@ -66,6 +67,13 @@ def jupyter(lab_home: LabHome, tmp_path_factory: pytest.TempPathFactory) -> Iter
         server.terminate()
         server.wait(timeout=15)
         log.close()
+
+
+@pytest.fixture(scope="module")
+def jupyter(lab_home: LabHome, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A Jupyter server beside the session's lab."""
+    with jupyter_server(lab_home, tmp_path_factory.mktemp("jupyter-route")) as base:
+        yield base
 
 
 def test_the_page_needs_jupyters_login(jupyter: str) -> None:
