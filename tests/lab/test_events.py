@@ -5,10 +5,14 @@ from __future__ import annotations
 
 import json
 import os
+import queue
 import re
 import shutil
 import subprocess
+import sys
 import tempfile
+import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -227,3 +231,41 @@ def test_another_local_user_cannot_open_the_page() -> None:
     finally:
         stop(home)
         shutil.rmtree(root, ignore_errors=True)
+
+
+def test_follow_prints_new_events_as_they_happen(world: World) -> None:
+    home, info = world.az.home, world.az.info
+    env = {**os.environ, "PODID_LAB_HOME": str(home.root)}
+    follower = subprocess.Popen(
+        [sys.executable, "-m", "podid_lab", "events", "--json", "--follow"],
+        env=env,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        requests.post(  # a refused sign-in, after the follower started
+            f"{info['authority_host']}/{info['tenant_id']}/oauth2/v2.0/token",
+            data={
+                "grant_type": "client_credentials",
+                "client_id": "followed-client",
+                "scope": "https://management.azure.com/.default",
+            },
+            verify=info["ca_bundle"],
+            timeout=10,
+        )
+        lines: queue.Queue[str] = queue.Queue()
+        threading.Thread(
+            target=lambda: [lines.put(x) for x in follower.stdout or []], daemon=True
+        ).start()
+        deadline, seen = time.monotonic() + 20, None
+        while seen is None and time.monotonic() < deadline:
+            try:
+                event = json.loads(lines.get(timeout=1.0))
+            except queue.Empty:
+                continue
+            seen = event if event.get("client_id") == "followed-client" else None
+        assert seen is not None, "the follower did not print the new event within 20 s"
+        assert (seen["kind"], seen["outcome"]) == ("entra", "AADSTS700016")
+    finally:
+        follower.terminate()
+        follower.wait(timeout=10)
