@@ -58,22 +58,26 @@ def first(events: list[dict[str, Any]], **wanted: Any) -> dict[str, Any]:
     return found[0]
 
 
-def run_flow(w: World, tmp: Path) -> None:
+def run_flow(w: World, tmp: Path) -> list[str]:
     """The demo pod, a wrong-label pod and a pod whose resource group is out of its role's scope,
-    each until its log shows the outcome."""
+    each until its log shows the outcome; returns the pods' IMDS endpoints (each holds the
+    pod's NMI secret)."""
     apply_demo(w, tmp)
     pod_log(w, "demo", NS, "successfully made GET on instance metadata")
     apply_demo(w, tmp, name="wrong-label", label="not-the-selector")
     pod_log(w, "wrong-label", NS, "main.go:87")
     apply_demo(w, tmp, name="wrong-rg", resource_group=GROUP)
     pod_log(w, "wrong-rg", NS, "failed list all vm")
-    for name in ("demo", "wrong-label", "wrong-rg"):
+    pods = ("demo", "wrong-label", "wrong-rg")
+    endpoints = [w.endpoint(name) for name in pods]
+    for name in pods:
         delete_pod(w, name)
+    return endpoints
 
 
 def test_the_flow_leaves_its_events_and_no_secret(world: World, tmp_path: Path) -> None:
     home = world.az.home
-    run_flow(world, tmp_path)
+    endpoints = run_flow(world, tmp_path)
     raw, events = events_json(home)
     assert {e["kind"] for e in events} >= {"entra", "nmi", "arm"}
     assert all(e["outcome"] for e in events)
@@ -118,6 +122,8 @@ def test_the_flow_leaves_its_events_and_no_secret(world: World, tmp_path: Path) 
     for secret in (
         home.learner_secret(),
         home.admin_key(),
+        home.nmi_key_file.read_text().strip(),
+        *(endpoint.rsplit("/", 1)[-1] for endpoint in endpoints),  # each pod's NMI secret
         home.signing_key.read_text().splitlines()[1],
         *(
             line.split()[-1]
