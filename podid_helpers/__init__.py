@@ -23,7 +23,14 @@ from .exercises import (
     restore_exercises,
 )
 from .form import SettingsForm, is_headless, settings_form
-from .inside import ClaimsTable, NmiDecisions, nmi_first_decisions, token_claims
+from .inside import (
+    ClaimsTable,
+    InsidePageLink,
+    NmiDecisions,
+    inside_page_link,
+    nmi_first_decisions,
+    token_claims,
+)
 from .kubeconfig import export_line, write_kubeconfig
 from .manifests import DEMO_IMAGE, DEMO_POD, demo_pod_manifest, demo_pod_yaml
 from .overview import Progress, ProgressItem, progress
@@ -130,6 +137,7 @@ __all__ = [
     "ClaimsTable",
     "DemoLog",
     "Exercise",
+    "InsidePageLink",
     "InvalidSettingError",
     "KubeconfigResult",
     "KubernetesOperationError",
@@ -202,6 +210,7 @@ __all__ = [
     "get_credentials",
     "grant_identity_operator",
     "grant_secret_reader",
+    "inside_page_link",
     "is_headless",
     "load_settings",
     "log_line_text",

@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import html
 import json
+import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -23,7 +24,14 @@ from .manifests import DEMO_POD
 if TYPE_CHECKING:
     from .session import Session
 
-__all__ = ["ClaimsTable", "NmiDecisions", "nmi_first_decisions", "token_claims"]
+__all__ = [
+    "ClaimsTable",
+    "InsidePageLink",
+    "NmiDecisions",
+    "inside_page_link",
+    "nmi_first_decisions",
+    "token_claims",
+]
 
 WRONG_LABEL_POD = "demo-wrong-label"
 ARM_SCOPE = "https://management.azure.com/.default"
@@ -201,3 +209,30 @@ def token_claims(session: Session, *kinds: str) -> ClaimsTable:
         )
     )
     return ClaimsTable(tuple(kinds), tuple(rows))
+
+
+@dataclass(frozen=True, repr=False)
+class InsidePageLink:
+    """A link to the lab's inside page through this Jupyter server (no host, no port)."""
+
+    href: str
+
+    def text(self) -> str:
+        """Return where the page is, for a terminal or a plain-text view."""
+        return f"the lab's inside page: {self.href} on this Jupyter server (behind its login)"
+
+    __repr__ = __str__ = text
+
+    def _repr_html_(self) -> str:
+        href = html.escape(self.href)
+        return (
+            f'<a href="{href}" target="_blank" rel="noopener">Open the lab\'s inside page</a> '
+            f"(<code>{href}</code> on this Jupyter server, behind its login)"
+        )
+
+
+def inside_page_link(session: Session) -> InsidePageLink:
+    """The inside page's link under this Jupyter server (a JupyterHub user's prefix included)."""
+    require_lab(session, "the inside page shows what happens inside the lab")
+    prefix = os.environ.get("JUPYTERHUB_SERVICE_PREFIX", "/")
+    return InsidePageLink(f"{prefix.rstrip('/')}/podid/ui/")

@@ -35,6 +35,8 @@ EXPECTED = {
     "ClaimsTable",
     "NmiDecisions",
     "nmi_first_decisions",
+    "InsidePageLink",
+    "inside_page_link",
     "token_claims",
     "AZURE_REGIONS",
     "CATCH_UP_STEPS",

@@ -53,3 +53,13 @@ def test_first_decisions_and_pod_identity_claims(session: Any) -> None:
     assert claims["oid"][0] != claims["oid"][1]
     wi = ph.token_claims(session, "Workload ID").rows
     assert all(cell == "no token yet" for _, cell in wi)
+
+
+def test_inside_page_link_names_no_host_or_port(
+    session: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    link = ph.inside_page_link(session)
+    assert link.href == "/podid/ui/"
+    assert 'href="/podid/ui/"' in link._repr_html_() and "127.0.0.1" not in link.text()
+    monkeypatch.setenv("JUPYTERHUB_SERVICE_PREFIX", "/user/learner-1/")
+    assert ph.inside_page_link(session).href == "/user/learner-1/podid/ui/"
