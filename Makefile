@@ -10,6 +10,7 @@ SITE_STAMP    := $(VENV)/.installed-site
 WHEELHOUSE_DIR ?= dist/wheelhouse
 OFFLINE ?=
 VENDOR := tools/vendor/node_modules/.package-lock.json
+JUPYTER_PAGES := $(VENV)/etc/jupyter/jupyter_server_config.d/podid_lab.json
 
 .DEFAULT_GOAL := help
 .PHONY: help install setup tutorial test test-fast notebooks lint typecheck format lab lab-stop \
@@ -43,9 +44,14 @@ $(VENDOR): tools/vendor/package.json tools/vendor/package-lock.json
 	@command -v npm >/dev/null || { echo "npm is needed once to fetch mermaid and reveal.js (apt-get install npm)"; exit 1; }
 	npm ci --prefix tools/vendor --no-audit --no-fund --loglevel=error
 
-install: $(LEARNER_STAMP) ## install the tutorial and the lab only (OFFLINE=1: from the wheelhouse)
+# An editable install skips pyproject's data-files: this turns on the lab's Jupyter pages.
+$(JUPYTER_PAGES): jupyter-config/jupyter_server_config.d/podid_lab.json | $(BIN)/python
+	mkdir -p $(dir $@)
+	cp $< $@
 
-setup: $(STAMP) ## create .venv and install the tutorial, the lab and the test tools
+install: $(LEARNER_STAMP) $(JUPYTER_PAGES) ## install the tutorial and the lab only (OFFLINE=1: from the wheelhouse)
+
+setup: $(STAMP) $(JUPYTER_PAGES) ## create .venv and install the tutorial, the lab and the test tools
 
 tutorial: install ## start the lab and open JupyterLab on the notebooks
 	$(BIN)/podid-lab start
@@ -53,7 +59,7 @@ tutorial: install ## start the lab and open JupyterLab on the notebooks
 	@# keeps this PATH (a login shell, Jupyter's choice without a tty, would reset it).
 	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/jupyter lab --notebook-dir=notebooks \
 		$(if $(filter 0,$(shell id -u)),--allow-root) \
-		--ServerApp.jpserver_extensions="{'podid_lab.jupyter_signin': True}" \
+		--ServerApp.jpserver_extensions="{'podid_lab.jupyter_signin': True, 'podid_lab.jupyter_route': True}" \
 		--ServerApp.terminado_settings="{'shell_command': ['bash']}"
 
 test: setup ## the whole suite: unit, lab conformance, notebooks (nbval), browser
@@ -87,9 +93,10 @@ lab-stop: setup ## stop the lab
 lab-reset: setup ## forget every lab resource (keeps CA, keys, secret, port)
 	$(BIN)/podid-lab reset
 
-bench: setup ## measure the lab (start, latency, 50 learners, clusters, demo pods)
+bench: setup ## measure the lab (start, latency, 50 learners, clusters, demo pods, event recording)
 	$(BIN)/python bench/bench_lab.py
 	$(BIN)/python bench/bench_pods.py
+	$(BIN)/python bench/bench_events.py
 
 preflight: install ## check this machine is ready for the tutorial (Python, kubectl, lab, port, disk)
 	$(BIN)/podid-tutorial preflight

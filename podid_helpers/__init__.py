@@ -23,6 +23,14 @@ from .exercises import (
     restore_exercises,
 )
 from .form import SettingsForm, is_headless, settings_form
+from .inside import (
+    ClaimsTable,
+    InsidePageLink,
+    NmiDecisions,
+    inside_page_link,
+    nmi_first_decisions,
+    token_claims,
+)
 from .kubeconfig import export_line, write_kubeconfig
 from .manifests import DEMO_IMAGE, DEMO_POD, demo_pod_manifest, demo_pod_yaml
 from .overview import Progress, ProgressItem, progress
@@ -126,13 +134,16 @@ __all__ = [
     "CheckFailedError",
     "CheckReport",
     "CheckResult",
+    "ClaimsTable",
     "DemoLog",
     "Exercise",
+    "InsidePageLink",
     "InvalidSettingError",
     "KubeconfigResult",
     "KubernetesOperationError",
     "LabNotRunningError",
     "MigrationMap",
+    "NmiDecisions",
     "PodidError",
     "Progress",
     "ProgressItem",
@@ -199,11 +210,13 @@ __all__ = [
     "get_credentials",
     "grant_identity_operator",
     "grant_secret_reader",
+    "inside_page_link",
     "is_headless",
     "load_settings",
     "log_line_text",
     "mask_secret",
     "migration_map",
+    "nmi_first_decisions",
     "only_in_lab",
     "progress",
     "read_settings",
@@ -216,6 +229,7 @@ __all__ = [
     "settings_path",
     "settings_violations",
     "store_secret",
+    "token_claims",
     "translate_azure_error",
     "translate_kube_error",
     "validate_settings",

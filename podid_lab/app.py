@@ -20,6 +20,7 @@ from .arm.http import arm_endpoint
 from .azext import http as azext_http
 from .entra import http as entra_http
 from .entra import signin as entra_signin
+from .events import http as events_http
 from .graph import http as graph_http
 from .kube import http as kube_http
 from .lab import Lab
@@ -103,6 +104,7 @@ def build_app(lab: Lab, *, tickers: list[Callable[[], object]] | None = None) ->
 
     routes = [
         *admin.routes,
+        *events_http.routes,
         *nmi_http.admin_routes,
         *entra_http.routes,
         *entra_signin.routes,
@@ -119,5 +121,6 @@ def build_app(lab: Lab, *, tickers: list[Callable[[], object]] | None = None) ->
         exception_handlers={404: _not_found, 500: _server_error},
     )
     app.state.lab = lab
+    events_http.install(app)
     app.state.reset_hooks = [lab.nmi.forget]
     return RequestIds(app)

@@ -1,4 +1,4 @@
-"""`podid-lab`: run the lab; env, az-env, az-install, config, exercises and signin."""
+"""`podid-lab`: run the lab; env, az-env, az-install, config, exercises, events, ui and signin."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+import webbrowser
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,7 @@ from . import ids, knobs
 from .admin import ADMIN_HEADER
 from .azcli import write_az_env
 from .azinstall import AZ_CLI_VERSION, install_az
+from .events.models import describe
 from .home import HomeError, LabHome
 from .knobs import time_scale_line
 from .server import LabError, health, serve, ssl_context, start, status, stop
@@ -172,6 +174,43 @@ def cmd_exercises(home: LabHome, as_json: bool, clear: bool) -> None:
         print(f"  ✓ {doc['exercise']:>3}  {doc['title']}  (first {first}{runs})")
 
 
+EVENTS_POLL_SECONDS = 0.5
+
+
+def _print_events(events: list[dict[str, Any]], as_json: bool) -> None:
+    for event in events:
+        if as_json:
+            print(json.dumps(event), flush=True)
+        else:
+            stamp = time.strftime("%H:%M:%S", time.localtime(event["time"]))
+            print(
+                f"{stamp} {event['kind']:<17} {event['outcome']:<19} {describe(event)}", flush=True
+            )
+
+
+def cmd_events(home: LabHome, as_json: bool, follow: bool) -> None:
+    port = _require_running(home)
+    answer = _admin_call(home, port, "GET", "/_lab/events")
+    _print_events(answer["value"], as_json)
+    seen = answer["last"]
+    while follow:
+        time.sleep(EVENTS_POLL_SECONDS)
+        answer = _admin_call(home, port, "GET", f"/_lab/events?after={seen}")
+        _print_events(answer["value"], as_json)
+        seen = max(seen, answer["last"])
+
+
+def cmd_ui(home: LabHome, url_only: bool) -> None:
+    port = _require_running(home)
+    url = f"https://127.0.0.1:{port}{_admin_call(home, port, 'POST', '/_lab/ui/link')['path']}"
+    if url_only or not webbrowser.open(url):
+        print(url)
+        print(
+            "(the link signs one browser in, once; `podid-lab ui --url` prints another)",
+            file=sys.stderr,
+        )
+
+
 def answer_signin(home: LabHome, answer: str, user_code: str) -> str:
     """Approve or decline a device-code sign-in waiting for the lab user; what happened."""
     port = _require_running(home)
@@ -219,6 +258,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     exercises.add_argument("--json", action="store_true", help="print the passes as JSON")
     exercises.add_argument("--clear", action="store_true", help="forget every pass")
+    events = sub.add_parser(
+        "events", help="what happened inside: tokens issued, NMI's decisions, ARM's checks"
+    )
+    events.add_argument("--json", action="store_true", help="one JSON object per line")
+    events.add_argument("--follow", action="store_true", help="keep printing new events")
+    ui = sub.add_parser("ui", help="open the live page (owner only) in a browser")
+    ui.add_argument("--url", action="store_true", help="print a one-time sign-in link instead")
     signin = sub.add_parser(
         "signin", help="answer a device-code sign-in (az login --use-device-code) as the lab user"
     )
@@ -258,6 +304,10 @@ def main(argv: list[str] | None = None) -> int:
             cmd_config(home, args)
         elif args.command == "exercises":
             cmd_exercises(home, args.json, args.clear)
+        elif args.command == "events":
+            cmd_events(home, args.json, args.follow)
+        elif args.command == "ui":
+            cmd_ui(home, args.url)
         elif args.command == "signin":
             print(answer_signin(home, args.answer, args.code))
     except (LabError, HomeError, urllib.error.URLError, FileExistsError) as exc:

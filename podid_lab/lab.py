@@ -21,6 +21,7 @@ from .arm.table import ResourceTable
 from .entra.devicecodes import DeviceCodes
 from .entra.models import Directory
 from .entra.signin import GRANTS as USER_GRANTS
+from .events.models import EventLog
 from .exercises import ExercisePasses
 from .home import LabHome
 from .keyvault.listeners import VaultListeners
@@ -53,7 +54,9 @@ class Lab:
         self.tenant_id = ids.TENANT_ID
         self.subscription_id = ids.SUBSCRIPTION_ID
         self.directory = Directory(self.store, home, self.knobs)
-        self.authorizer = Authorizer(self.store)
+        # What happened inside (tokens, NMI's decisions, RBAC checks); memory only, see events.
+        self.events = EventLog()
+        self.authorizer = Authorizer(self.store, self.events)
         self.operations = Operations(self.store)
         self.resources = ResourceTable(self.store)
         self.resource_groups = ResourceGroups(self.resources)
@@ -138,6 +141,7 @@ class Lab:
         passes = self.exercises.all()  # the learner's progress is not a resource
         self.store.wipe()
         self.kube.forget_all()
+        self.events.clear()
         self.seed()
         self.exercises.restore(passes)
 

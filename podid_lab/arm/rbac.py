@@ -8,6 +8,7 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any
 
+from ..events.models import EventLog
 from ..ids import is_within, resource_key
 from ..store import Document, Store
 from .errors import authorization_failed
@@ -58,8 +59,9 @@ def role_allows(role: dict[str, Any], action: str, *, data: bool = False) -> boo
 class Authorizer:
     """Decides whether a principal may perform an action at a scope, from role assignments."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, events: EventLog) -> None:
         self._store = store
+        self._events = events
 
     def assignments_for(self, principal_id: str) -> list[Document]:
         """Every role assignment held by `principal_id`."""
@@ -70,20 +72,29 @@ class Authorizer:
             if doc["properties"]["principalId"].lower() == pid
         ]
 
-    def allowed(self, principal_id: str, action: str, scope: str, *, data: bool = False) -> bool:
-        """True if an assignment at `scope` or above grants `action` (a data action if `data`)."""
+    def grant(
+        self, principal_id: str, action: str, scope: str, *, data: bool = False
+    ) -> tuple[str, str, str] | None:
+        """The (assignment ID, role name, scope) at `scope` or above that grants `action` (a
+        data action if `data`), or None."""
         for doc in self.assignments_for(principal_id):
             props = doc["properties"]
             if not is_within(props["scope"], scope):
                 continue
             role = role_by_id(props["roleDefinitionId"])
             if role is not None and role_allows(role, action, data=data):
-                return True
-        return False
+                return doc["id"], role["roleName"], props["scope"]
+        return None
+
+    def allowed(self, principal_id: str, action: str, scope: str, *, data: bool = False) -> bool:
+        """True if an assignment at `scope` or above grants `action` (a data action if `data`)."""
+        return self.grant(principal_id, action, scope, data=data) is not None
 
     def require(self, principal_id: str, action: str, scope: str) -> None:
         """Raise AuthorizationFailed (403) unless the principal may do `action` at `scope`."""
-        if not self.allowed(principal_id, action, scope):
+        grant = self.grant(principal_id, action, scope)
+        self._events.arm(principal_id, action, scope or "/", grant)
+        if grant is None:
             raise authorization_failed(principal_id, action, scope or "/")
 
     def remove_scope(self, scope: str) -> int:

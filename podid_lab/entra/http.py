@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 import uuid
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
 
 from starlette.requests import Request
@@ -144,7 +144,7 @@ def check_resource(request: Request, resource: str) -> str:
     return resource
 
 
-def _by_assertion(request: Request, lab: Lab, fields: dict[str, str], resource: str) -> Response:
+def _by_assertion(lab: Lab, tenant: str, fields: dict[str, str], resource: str) -> dict[str, Any]:
     """Client credentials proven by an assertion (workload identity federation: jwt-bearer)."""
     kind = fields.get("client_assertion_type", "")
     exchange = lab.entra_client_assertions.get(kind)
@@ -160,9 +160,45 @@ def _by_assertion(request: Request, lab: Lab, fields: dict[str, str], resource: 
             "the administrator of the tenant or consented to by any user in the tenant. You might "
             "have sent your authentication request to the wrong tenant.",
         )
-    tenant, client_id = request.path_params["tenant"], fields.get("client_id", "")
-    body = exchange(tenant, client_id, fields["client_assertion"], resource)
-    return JSONResponse(body, headers={"Cache-Control": "no-store, no-cache", "Pragma": "no-cache"})
+    body: dict[str, Any] = exchange(
+        tenant, fields.get("client_id", ""), fields["client_assertion"], resource
+    )
+    return body
+
+
+async def _grant(request: Request, lab: Lab, fields: dict[str, str]) -> dict[str, Any]:
+    """The token response for the grant in `fields`, or raise EntraError."""
+    grant = fields.get("grant_type", "")
+    if grant != "client_credentials":
+        handler = lab.entra_grants.get(grant)
+        if handler is None:
+            raise EntraError(
+                400,
+                "unsupported_grant_type",
+                70003,
+                f"The app requested an unsupported grant type '{grant}'.",
+            )
+        body: dict[str, Any] = await handler(request, fields)
+        return body
+    if "scope" in fields:
+        resource = _resource_from_scope(fields["scope"])
+    else:
+        resource = fields.get("resource", "")
+    tenant = request.path_params["tenant"]
+    if "client_assertion" in fields:
+        return _by_assertion(lab, tenant, fields, resource)
+    return lab.directory.client_credentials(
+        tenant,
+        fields.get("client_id", ""),
+        fields.get("client_secret"),
+        check_resource(request, resource),
+    )
+
+
+def _grant_name(fields: dict[str, str]) -> str:
+    """The grant as a learner would name it (a federated assertion is worth saying)."""
+    grant = fields.get("grant_type", "")
+    return f"{grant} (client assertion)" if "client_assertion" in fields else grant
 
 
 async def token(request: Request) -> Response:
@@ -170,32 +206,13 @@ async def token(request: Request) -> Response:
     lab: Lab = request.app.state.lab
     # OAuth bodies are always urlencoded; parsing them needs no multipart library.
     fields = dict(parse_qsl((await request.body()).decode("utf-8", "replace")))
+    client_id = fields.get("client_id", "")
     try:
-        grant = fields.get("grant_type", "")
-        if grant != "client_credentials":
-            handler = lab.entra_grants.get(grant)
-            if handler is None:
-                raise EntraError(
-                    400,
-                    "unsupported_grant_type",
-                    70003,
-                    f"The app requested an unsupported grant type '{grant}'.",
-                )
-            return JSONResponse(await handler(request, fields))
-        if "scope" in fields:
-            resource = _resource_from_scope(fields["scope"])
-        else:
-            resource = fields.get("resource", "")
-        if "client_assertion" in fields:
-            return _by_assertion(request, lab, fields, resource)
-        body = lab.directory.client_credentials(
-            request.path_params["tenant"],
-            fields.get("client_id", ""),
-            fields.get("client_secret"),
-            check_resource(request, resource),
-        )
+        body = await _grant(request, lab, fields)
     except EntraError as exc:
+        lab.events.entra(_grant_name(fields), client_id, exc.status, code=exc.code)
         return error_response(request, exc)
+    lab.events.entra(_grant_name(fields), client_id, 200, token=body.get("access_token", ""))
     return JSONResponse(body, headers={"Cache-Control": "no-store, no-cache", "Pragma": "no-cache"})
 
 

@@ -94,10 +94,13 @@ def _authorize(lab: Lab, vault: Document, principal: Principal, verb: str, secre
         f"iss=https://sts.windows.net/{principal.tenant_id}/"
     )
     where = f"{vault['name']};location={vault['location']}"
+    who = (principal.object_id, principal.app_id)
     if props.get("enableRbacAuthorization", True):
         action = DATA_ACTION.format(f"{verb}Secret")
         scope = f"{vault['id']}/secrets/{secret}"
-        if lab.authorizer.allowed(principal.object_id, action, scope, data=True):
+        grant = lab.authorizer.grant(principal.object_id, action, scope, data=True)
+        lab.events.keyvault(vault["name"], verb, secret, who, grant[1] if grant else "")
+        if grant:
             return
         raise KeyVaultError(
             403,
@@ -114,7 +117,9 @@ def _authorize(lab: Lab, vault: Document, principal: Principal, verb: str, secre
         if str(policy.get("objectId", "")).lower() == principal.object_id.lower():
             granted = [p.lower() for p in (policy.get("permissions") or {}).get("secrets") or []]
             if verb in granted or "all" in granted:
+                lab.events.keyvault(vault["name"], verb, secret, who, "access policy")
                 return
+    lab.events.keyvault(vault["name"], verb, secret, who, "")
     raise KeyVaultError(
         403,
         "Forbidden",

@@ -120,6 +120,8 @@ class _PodLog:
         self.who = f"{pod['metadata']['namespace']}/{pod['metadata']['name']}"
         remote = pod.get("status", {}).get("podIP", "")
         self.tracker = f"req.method=GET reg.path={TOKEN_PATH} req.remote={remote}"
+        self.excepted = False
+        self.identity: Document | None = None
 
     def __call__(self, severity: str, source: str, text: str) -> None:
         self.nmi.log(self.cluster, self.pod, severity, source, text)
@@ -148,7 +150,41 @@ class Nmi:
         reply = self._answer(log, query, metadata)
         took = time.perf_counter_ns() - started
         log("I", STATUS_LINE, f"status ({reply.status}) took {took} ns for {log.tracker}")
+        self._record(log, reply, query.get("resource", ""))
         return reply
+
+    def _record(self, log: _PodLog, reply: Reply, resource: str) -> None:
+        """One event per answer: the binding and identity that matched, or NMI's refusal."""
+        meta = log.pod["metadata"]
+        selector = (meta.get("labels") or {}).get("aadpodidbinding", "")
+        name = log.identity["metadata"]["name"] if log.identity is not None else ""
+        issued = reply.status == 200
+        if issued:
+            reason = "exception pod" if log.excepted else ""
+        else:
+            reason = reply.body.strip() if isinstance(reply.body, str) else json.dumps(reply.body)
+        self._lab.events.nmi(
+            (log.cluster.doc["name"], meta["namespace"], meta["name"]),
+            reply.status,
+            resource=resource,
+            selector=selector,
+            binding=self._binding_of(log.cluster, meta["namespace"], selector, name),
+            identity=name,
+            reason=reason,
+            token=reply.body["access_token"] if issued else "",
+        )
+
+    def _binding_of(self, cluster: Cluster, namespace: str, selector: str, identity: str) -> str:
+        """The name of the binding that gave the pod `identity` (for the event log)."""
+        return next(
+            (
+                b["metadata"]["name"]
+                for b in self._objects(cluster, "azureidentitybindings", namespace)
+                if b["spec"].get("selector") == selector
+                and b["spec"].get("azureIdentity") == identity
+            ),
+            "",
+        )
 
     def _answer(self, log: _PodLog, query: dict[str, str], metadata: str) -> Reply:
         """msiHandler in managed mode: header, resource, exceptions, identity, token."""
@@ -163,6 +199,7 @@ class Nmi:
         resource_id = query.get("msi_res_id", "")
         who = log.who
         if self._excepted(log.cluster, log.pod):
+            log.excepted = True
             log("I", EXCEPTED, f"exception pod {who} token handling")
             return self._excepted_token(log, client_id, resource)
         identity = self._matching_identity(log, client_id, resource_id)
@@ -174,6 +211,7 @@ class Nmi:
                 f"failed to get matching identities for pod: {who}, error: {message}",
             )
             return go_error(404, message)
+        log.identity = identity
         spec = identity["spec"]
         bound = str(spec.get("clientID", ""))
         if client_id and client_id.lower() != bound.lower():
@@ -328,6 +366,7 @@ class Nmi:
         if cached is None or int(cached["expires_on"]) - now < REFRESH_MARGIN_SECONDS:
             lifetime = int(self._lab.knobs["token_lifetime_seconds"])
             token = self._lab.directory.issue(principal, resource)
+            self._lab.events.entra("managed identity (IMDS)", principal["appId"], 200, token=token)
             cached = {
                 "access_token": token,
                 "client_id": principal["appId"],

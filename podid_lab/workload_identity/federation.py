@@ -73,9 +73,14 @@ class Federation:
             raise EntraError(
                 400, "invalid_request", 50027, "JWT token is invalid or malformed."
             ) from None
-        self._match(principal, claims)
-        self._check_signature(assertion, header, claims)
-        self._check_lifetime(claims)
+        try:
+            credential = self._match(principal, claims)
+            self._check_signature(assertion, header, claims)
+            self._check_lifetime(claims)
+        except EntraError as exc:
+            lab.events.workload_identity(client_id, claims, exc.status, code=exc.code)
+            raise
+        lab.events.workload_identity(client_id, claims, 200, credential=credential["id"])
         return lab.directory.token_response(principal, resource)
 
     def _credentials(self, principal: Document) -> list[Document]:

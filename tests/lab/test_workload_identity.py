@@ -515,6 +515,31 @@ def test_secrets_user_cannot_write(migrated: World) -> None:
     assert caught.value.status_code == 403 and "setSecret/action" in str(caught.value)
 
 
+def test_the_lab_recorded_the_exchanges_and_key_vault_decisions(migrated: World) -> None:
+    """After the tests above: the events name the credential that matched, the AADSTS codes,
+    the role that let Key Vault answer, and never the secret's value or a token."""
+    answer = requests.get(
+        f"{migrated.az.info['arm_endpoint']}/_lab/events",
+        headers={"x-podid-lab-key": migrated.home.admin_key()},
+        verify=migrated.az.info["ca_bundle"],
+        timeout=10,
+    )
+    events = answer.json()["value"]
+    exchanged = [e for e in events if e["kind"] == "workload-identity" and e["status"] == 200]
+    assert exchanged and exchanged[0]["credential"].endswith("/federatedIdentityCredentials/wi-fic")
+    assert exchanged[0]["subject"] == f"system:serviceaccount:{NS}:{SA}"
+    assert exchanged[0]["issuer"] == migrated.issuer
+    refused = {e["outcome"] for e in events if e["kind"] == "workload-identity"}
+    assert {"AADSTS70021", "AADSTS700211", "AADSTS700213", "AADSTS700212"} <= refused
+    vault = [e for e in events if e["kind"] == "keyvault"]
+    read = next(e for e in vault if e["oid"] == migrated.identity.principal_id)
+    assert (read["outcome"], read["operation"], read["secret_name"]) == ("allowed", "get", SECRET)
+    assert read["granted_by"] == "Key Vault Secrets User"
+    assert any(e["outcome"] == "Forbidden" and e["operation"] == "set" for e in vault)
+    raw = answer.text
+    assert "Hello!" not in raw and "eyJ" not in raw
+
+
 def test_vault_soft_delete_then_purge_frees_the_name(world: World) -> None:
     kv = world.kv
     body = {
