@@ -162,7 +162,7 @@ class Nmi:
         if issued:
             reason = "exception pod" if log.excepted else ""
         else:
-            reason = reply.body.strip() if isinstance(reply.body, str) else json.dumps(reply.body)
+            reason = reply.body.rstrip("\n") if isinstance(reply.body, str) else json.dumps(reply.body)
         self._lab.events.nmi(
             (log.cluster.doc["name"], meta["namespace"], meta["name"]),
             reply.status,
