@@ -43,6 +43,7 @@ from .settings import (
     settings_violations,
     validate_settings,
 )
+from .solutions import hide_solutions, show_solutions, solutions_run
 from .steps_cluster import (
     create_cluster,
     create_resource_group,
@@ -199,6 +200,7 @@ __all__ = [
     "get_credentials",
     "grant_identity_operator",
     "grant_secret_reader",
+    "hide_solutions",
     "is_headless",
     "load_settings",
     "log_line_text",
@@ -215,6 +217,8 @@ __all__ = [
     "settings_form",
     "settings_path",
     "settings_violations",
+    "show_solutions",
+    "solutions_run",
     "store_secret",
     "translate_azure_error",
     "translate_kube_error",

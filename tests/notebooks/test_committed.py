@@ -131,3 +131,16 @@ def test_tags(path: Path) -> None:
             # Only displays that depend on the learner: the settings form and progress().
             assert "ph.settings_form(" in text or "ph.progress(" in text, text
         assert "nbval-skip" not in cell_tags and "raises-exception" not in cell_tags, text
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=ids)
+def test_solutions_are_collapsed_and_run_only_when_meant_to(path: Path) -> None:
+    # A learner's Run All must stop at the exercise's verify cell, not solve it: every solution
+    # code cell is guarded by ph.solutions_run() (on in headless runs and after show_solutions()).
+    for cell in load(path)["cells"]:
+        if "solution" not in tags(cell):
+            continue
+        assert cell["metadata"].get("jupyter", {}).get("source_hidden") is True, source(cell)
+        if cell["cell_type"] == "code":
+            first = source(cell).splitlines()[0]
+            assert first.startswith("if ") and "ph.solutions_run()" in first, source(cell)
