@@ -107,6 +107,15 @@ from .verify_workload_identity import (
     check_workload_identity_logs,
     migration_map,
 )
+from .your_turn import (
+    check_groups_answer,
+    check_label_answer,
+    check_namespace_answer,
+    check_nmi_pods_answer,
+    check_node_group_answer,
+    check_provider_answer,
+    check_scope_answer,
+)
 
 # The one list of public names; tests/helpers/test_exports.py guards it.
 __all__ = [
@@ -155,16 +164,23 @@ __all__ = [
     "check_demo_running",
     "check_feature_registered",
     "check_federated_credential",
+    "check_groups_answer",
     "check_identity",
     "check_key_vault",
     "check_kubeconfig",
     "check_lab_reachable",
+    "check_label_answer",
+    "check_namespace_answer",
+    "check_nmi_pods_answer",
     "check_nmi_ready",
+    "check_node_group_answer",
     "check_nodes_ready",
     "check_pod_identity",
     "check_pod_identity_enabled",
     "check_pod_identity_removed",
+    "check_provider_answer",
     "check_role_assignment",
+    "check_scope_answer",
     "check_secret_reader",
     "check_secret_stored",
     "check_secret_vs_no_secret",

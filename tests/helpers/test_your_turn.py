@@ -1,0 +1,177 @@
+"""The "Your turn" exercises of 01-07: any right answer passes; a wrong one gets its concept hint.
+
+One lab and one learner for the module, caught up to 06 once, answered through the real SDK
+and Kubernetes clients as a learner's cell would.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import podid_helpers as ph
+from podid_helpers.your_turn import UNANSWERED
+
+pytestmark = pytest.mark.slow
+
+Check = Callable[[Any, object], ph.CheckReport]
+
+
+@pytest.fixture(scope="module")
+def prepared(lab_root: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """A session whose learner has run notebooks 01-06."""
+    home = tmp_path_factory.mktemp("learner")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("HOME", str(home))
+        mp.setenv("PODID_LAB_HOME", str(lab_root))
+        mp.setenv("PODID_SETTINGS", str(home / ".podid" / "settings.json"))
+        settings = ph.Settings(
+            resource_group="rg-yt",
+            cluster_name="aks-yt",
+            identity_name="id-yt",
+            pod_identity_name="pid-yt",
+            namespace="ns-yt",
+        )
+        ph.save_settings(settings)
+        session = ph.connect(settings)
+        ph.catch_up(session, "07-cleanup")
+        yield session
+
+
+@pytest.fixture
+def session(prepared: Any, lab_root: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
+    monkeypatch.setenv("PODID_LAB_HOME", str(lab_root))
+    return prepared
+
+
+def node_group(session: Any) -> str:
+    s = session.settings
+    return str(
+        session.containerservice.managed_clusters.get(
+            s.resource_group, s.cluster_name
+        ).node_resource_group
+    )
+
+
+def assert_passes(report: ph.CheckReport) -> None:
+    assert report.passed, report.text()
+    assert report.raise_if_failed() is report
+
+
+def assert_hint(report: ph.CheckReport, hint: str, answer_not_shown: str = "") -> None:
+    assert not report.passed
+    with pytest.raises(ph.CheckFailedError, match="hint: "):
+        report.raise_if_failed()
+    assert hint in report.results[0].hint, report.text()
+    if answer_not_shown:  # a failed check describes what is wanted, never shows it
+        assert answer_not_shown.lower() not in report.text().lower(), report.text()
+
+
+CHECKS: list[Check] = [
+    ph.check_provider_answer,
+    ph.check_node_group_answer,
+    ph.check_nmi_pods_answer,
+    ph.check_scope_answer,
+    ph.check_namespace_answer,
+    ph.check_label_answer,
+    ph.check_groups_answer,
+]
+
+
+@pytest.mark.parametrize("check", CHECKS, ids=lambda c: c.__name__)
+@pytest.mark.parametrize(
+    "answer", [..., None, "", "  "], ids=["ellipsis", "none", "empty", "blank"]
+)
+def test_an_unanswered_exercise_stops_with_where_to_write(
+    session: Any, check: Check, answer: object
+) -> None:
+    report = check(session, answer)
+    assert_hint(report, UNANSWERED)
+    assert "(not answered)" in report.text()
+
+
+def test_01_provider(session: Any) -> None:
+    providers = session.resources.providers
+    assert_passes(ph.check_provider_answer(session, providers.get("Microsoft.ContainerService")))
+    assert_passes(ph.check_provider_answer(session, providers.get("microsoft.containerservice")))
+    assert_hint(
+        ph.check_provider_answer(session, providers.get("Microsoft.ManagedIdentity")),
+        "belongs to one resource provider",
+    )
+    assert_hint(ph.check_provider_answer(session, "Registered"), "provider object")
+
+
+def test_02_node_group(session: Any) -> None:
+    right = node_group(session)
+    assert_passes(ph.check_node_group_answer(session, right))
+    assert_passes(ph.check_node_group_answer(session, right.lower() + " "))
+    assert_hint(
+        ph.check_node_group_answer(session, session.settings.resource_group),
+        "second group for the nodes",
+        answer_not_shown=right,
+    )
+    assert_hint(ph.check_node_group_answer(session, "MC_nope"), "cluster's properties")
+
+
+def test_03_nmi_pods(session: Any) -> None:
+    listed = session.core_v1.list_namespaced_pod("kube-system", label_selector="component=nmi")
+    names = [p.metadata.name for p in listed.items]
+    assert names, "the add-on runs NMI"
+    assert_passes(ph.check_nmi_pods_answer(session, listed))
+    assert_passes(ph.check_nmi_pods_answer(session, list(reversed(names))))
+    assert_passes(ph.check_nmi_pods_answer(session, listed.items))
+    in_mine = session.core_v1.list_namespaced_pod(session.settings.namespace)
+    assert_hint(ph.check_nmi_pods_answer(session, in_mine), "DaemonSet's namespace")
+    assert_hint(ph.check_nmi_pods_answer(session, [*names, "nmi-extra"]), "one pod on every node")
+    assert_hint(ph.check_nmi_pods_answer(session, "nmi"), "list of pod names")
+
+
+def test_04_scope(session: Any) -> None:
+    sub = session.subscription_id
+    right = f"/subscriptions/{sub}/resourceGroups/{node_group(session)}"
+    assert_passes(ph.check_scope_answer(session, right))
+    assert_passes(ph.check_scope_answer(session, right.upper() + "/"))
+    mine = f"/subscriptions/{sub}/resourceGroups/{session.settings.resource_group}"
+    assert_hint(ph.check_scope_answer(session, mine), "grants nothing in another", right)
+    assert_hint(ph.check_scope_answer(session, f"/subscriptions/{sub}"), "least privilege")
+    assert_hint(ph.check_scope_answer(session, node_group(session)), "a scope is a resource ID")
+
+
+def test_05_namespace(session: Any) -> None:
+    s = session.settings
+    assert_passes(ph.check_namespace_answer(session, s.namespace))
+    assert_hint(ph.check_namespace_answer(session, "default"), "pod's own namespace", s.namespace)
+    assert_hint(ph.check_namespace_answer(session, "kube-system"), "podIdentityProfile")
+
+
+def test_06_label(session: Any) -> None:
+    s = session.settings
+    assert_passes(ph.check_label_answer(session, s.pod_identity_name))
+    assert_hint(
+        ph.check_label_answer(session, s.identity_name),
+        "names the managed identity",
+        s.pod_identity_name,
+    )
+    # Label values are case-sensitive: NMI would not match this pod either.
+    assert_hint(ph.check_label_answer(session, s.pod_identity_name.upper()), "selector equals")
+
+
+def test_07_groups(session: Any) -> None:
+    s = session.settings
+    both = [s.resource_group, node_group(session)]
+    assert_passes(ph.check_groups_answer(session, both))
+    assert_passes(ph.check_groups_answer(session, {g.upper() for g in reversed(both)}))
+    assert_hint(ph.check_groups_answer(session, [s.resource_group]), "AKS made another")
+    assert_hint(
+        ph.check_groups_answer(session, [*both, "DefaultResourceGroup-EJP"]), "only the groups"
+    )
+    assert_hint(ph.check_groups_answer(session, s.resource_group), "list of resource group names")
+
+
+def test_a_missing_cluster_becomes_a_hint_not_a_crash(session: Any) -> None:
+    lonely = ph.connect(dataclasses.replace(session.settings, cluster_name="aks-none"))
+    assert_hint(ph.check_node_group_answer(lonely, "MC_x"), "run this notebook's cells in order")
