@@ -108,7 +108,7 @@ from .verify_workload_identity import (
     migration_map,
 )
 from .your_turn import (
-    check_groups_answer,
+    check_grants_answer,
     check_label_answer,
     check_namespace_answer,
     check_nmi_pods_answer,
@@ -164,7 +164,7 @@ __all__ = [
     "check_demo_running",
     "check_feature_registered",
     "check_federated_credential",
-    "check_groups_answer",
+    "check_grants_answer",
     "check_identity",
     "check_key_vault",
     "check_kubeconfig",

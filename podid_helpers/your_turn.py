@@ -18,12 +18,14 @@ from .lookups import (
     POD_IDENTITY_GROUP,
     POD_IDENTITY_VERSION,
     VM_CONTRIBUTOR,
+    cluster_principal_id,
     find_role_assignments,
     kube_errors,
     node_resource_group_id,
     pod_identity_entry,
     require_cluster,
     require_identity,
+    tutorial_assignments,
 )
 from .verify import NMI_DAEMONSET, NMI_NAMESPACE
 
@@ -31,7 +33,7 @@ if TYPE_CHECKING:
     from .session import Session
 
 __all__ = [
-    "check_groups_answer",
+    "check_grants_answer",
     "check_label_answer",
     "check_namespace_answer",
     "check_nmi_pods_answer",
@@ -300,25 +302,34 @@ def check_label_answer(session: Session, label: object) -> CheckReport:
 # -- 07 ---------------------------------------------------------------------------------------
 
 
-def check_groups_answer(session: Session, groups: object) -> CheckReport:
-    """07: ``groups`` names both resource groups the series made (any order, any case)."""
+def check_grants_answer(session: Session, grants: object) -> CheckReport:
+    """07: ``grants`` holds every role assignment the series made (objects, names or IDs)."""
 
     def judge() -> str | None:
-        given = _names(groups)
+        given = _names(grants)
         if given is None:
-            return "give a list of resource group names"
-        cluster = require_cluster(session)
-        actual = {session.settings.resource_group.lower(), str(cluster.node_resource_group).lower()}
-        if given == actual:
+            return "give a list of role assignments (the SDK's objects, their names or IDs)"
+        given = {g.rsplit("/", 1)[-1] for g in given}
+        made = {
+            str(a.name).lower(): str(a.principal_id).lower() for a in tutorial_assignments(session)
+        }
+        missing = {principal for name, principal in made.items() if name not in given}
+        if not missing:
             return None
-        if given < actual:
-            return "the series made one group, and AKS made another for the cluster's nodes"
-        return "only the groups this series made: yours and the one AKS made for the nodes"
+        cluster = str(cluster_principal_id(require_cluster(session))).lower()
+        if missing == {cluster}:
+            return (
+                "one grant is easy to forget: az aks pod-identity add made it for the "
+                "cluster's identity, not for yours (notebook 05)"
+            )
+        if cluster not in missing:
+            return "the role that lets your identity read the VMs (04) is an assignment too"
+        return "list the assignments of both principals the series granted roles to (04, 05)"
 
     return _judge(
-        "Your turn 07: the resource groups",
-        "the resource groups the series made",
-        "both groups (any order)",
-        groups,
+        "Your turn 07: the grants to remove",
+        "the role assignments the series made",
+        "every one of them (others may be listed too)",
+        grants,
         judge,
     )

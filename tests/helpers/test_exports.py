@@ -35,7 +35,7 @@ EXPECTED = {
     "hide_solutions",
     "show_solutions",
     "solutions_run",
-    "check_groups_answer",
+    "check_grants_answer",
     "check_label_answer",
     "check_namespace_answer",
     "check_nmi_pods_answer",

@@ -78,7 +78,7 @@ CHECKS: list[Check] = [
     ph.check_scope_answer,
     ph.check_namespace_answer,
     ph.check_label_answer,
-    ph.check_groups_answer,
+    ph.check_grants_answer,
 ]
 
 
@@ -160,16 +160,23 @@ def test_06_label(session: Any) -> None:
     assert_hint(ph.check_label_answer(session, s.pod_identity_name.upper()), "selector equals")
 
 
-def test_07_groups(session: Any) -> None:
+def test_07_grants(session: Any) -> None:
     s = session.settings
-    both = [s.resource_group, node_group(session)]
-    assert_passes(ph.check_groups_answer(session, both))
-    assert_passes(ph.check_groups_answer(session, {g.upper() for g in reversed(both)}))
-    assert_hint(ph.check_groups_answer(session, [s.resource_group]), "AKS made another")
-    assert_hint(
-        ph.check_groups_answer(session, [*both, "DefaultResourceGroup-EJP"]), "only the groups"
-    )
-    assert_hint(ph.check_groups_answer(session, s.resource_group), "list of resource group names")
+    cluster = session.containerservice.managed_clusters.get(s.resource_group, s.cluster_name)
+    identity = session.msi.user_assigned_identities.get(s.resource_group, s.identity_name)
+    ours = {cluster.identity.principal_id, identity.principal_id}
+    listed = session.authorization.role_assignments.list_for_subscription()
+    grants = [a for a in listed if a.principal_id in ours]
+    assert len(grants) == 2, [a.id for a in grants]
+    assert_passes(ph.check_grants_answer(session, grants))
+    assert_passes(ph.check_grants_answer(session, [a.id.upper() for a in grants]))
+    assert_passes(ph.check_grants_answer(session, [*(a.name for a in grants), "something-else"]))
+    for_mine = [a for a in grants if a.principal_id == identity.principal_id]
+    assert_hint(ph.check_grants_answer(session, for_mine), "made it for the cluster's identity")
+    for_cluster = [a for a in grants if a.principal_id != identity.principal_id]
+    assert_hint(ph.check_grants_answer(session, for_cluster), "read the VMs (04)")
+    assert_hint(ph.check_grants_answer(session, []), "both principals")
+    assert_hint(ph.check_grants_answer(session, grants[0].name), "a list of role assignments")
 
 
 def test_a_missing_cluster_becomes_a_hint_not_a_crash(session: Any) -> None:
