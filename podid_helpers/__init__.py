@@ -25,6 +25,7 @@ from .exercises import (
 from .form import SettingsForm, is_headless, settings_form
 from .kubeconfig import export_line, write_kubeconfig
 from .manifests import DEMO_IMAGE, DEMO_POD, demo_pod_manifest, demo_pod_yaml
+from .mystery import Mystery, mystery, mystery_cause
 from .overview import Progress, ProgressItem, progress
 from .redact import Secret, display_path, mask_secret
 from .results import DemoLog, KubeconfigResult, StepResult
@@ -143,6 +144,7 @@ __all__ = [
     "KubernetesOperationError",
     "LabNotRunningError",
     "MigrationMap",
+    "Mystery",
     "PodidError",
     "Progress",
     "ProgressItem",
@@ -222,6 +224,8 @@ __all__ = [
     "log_line_text",
     "mask_secret",
     "migration_map",
+    "mystery",
+    "mystery_cause",
     "only_in_lab",
     "progress",
     "read_settings",
