@@ -16,6 +16,8 @@ import podid_helpers as ph
 from podid_helpers.exercise_kit import lab_admin
 from podid_lab.home import LabHome
 
+from .flow import caught_up_learner
+
 pytestmark = pytest.mark.slow
 
 # A line of each symptom that only the broken state produces.
@@ -36,20 +38,7 @@ SYMPTOMS = {
 def prepared(lab_root: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     """A session whose learner has run notebooks 01-06."""
     home = tmp_path_factory.mktemp("learner")
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("HOME", str(home))
-        mp.setenv("PODID_LAB_HOME", str(lab_root))
-        mp.setenv("PODID_SETTINGS", str(home / ".podid" / "settings.json"))
-        settings = ph.Settings(
-            resource_group="rg-ex",
-            cluster_name="aks-ex",
-            identity_name="id-ex",
-            pod_identity_name="pid-ex",
-            namespace="ns-ex",
-        )
-        ph.save_settings(settings)
-        session = ph.connect(settings)
-        ph.catch_up(session, "08-troubleshooting")
+    with caught_up_learner(lab_root, home, "ex", "08-troubleshooting") as session:
         yield session
 
 

@@ -16,6 +16,8 @@ import pytest
 import podid_helpers as ph
 from podid_helpers.your_turn import UNANSWERED
 
+from .flow import caught_up_learner
+
 pytestmark = pytest.mark.slow
 
 Check = Callable[[Any, object], ph.CheckReport]
@@ -25,20 +27,7 @@ Check = Callable[[Any, object], ph.CheckReport]
 def prepared(lab_root: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     """A session whose learner has run notebooks 01-06."""
     home = tmp_path_factory.mktemp("learner")
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("HOME", str(home))
-        mp.setenv("PODID_LAB_HOME", str(lab_root))
-        mp.setenv("PODID_SETTINGS", str(home / ".podid" / "settings.json"))
-        settings = ph.Settings(
-            resource_group="rg-yt",
-            cluster_name="aks-yt",
-            identity_name="id-yt",
-            pod_identity_name="pid-yt",
-            namespace="ns-yt",
-        )
-        ph.save_settings(settings)
-        session = ph.connect(settings)
-        ph.catch_up(session, "07-cleanup")
+    with caught_up_learner(lab_root, home, "yt", "07-cleanup") as session:
         yield session
 
 
