@@ -33,6 +33,7 @@ from .inside import (
 )
 from .kubeconfig import export_line, write_kubeconfig
 from .manifests import DEMO_IMAGE, DEMO_POD, demo_pod_manifest, demo_pod_yaml
+from .mystery import Mystery, mystery, mystery_cause
 from .overview import Progress, ProgressItem, progress
 from .redact import Secret, display_path, mask_secret
 from .results import DemoLog, KubeconfigResult, StepResult
@@ -51,6 +52,7 @@ from .settings import (
     settings_violations,
     validate_settings,
 )
+from .solutions import hide_solutions, show_solutions, solutions_run
 from .steps_cluster import (
     create_cluster,
     create_resource_group,
@@ -114,6 +116,15 @@ from .verify_workload_identity import (
     check_workload_identity_logs,
     migration_map,
 )
+from .your_turn import (
+    check_grants_answer,
+    check_label_answer,
+    check_namespace_answer,
+    check_nmi_pods_answer,
+    check_node_group_answer,
+    check_provider_answer,
+    check_scope_answer,
+)
 
 # The one list of public names; tests/helpers/test_exports.py guards it.
 __all__ = [
@@ -143,6 +154,7 @@ __all__ = [
     "KubernetesOperationError",
     "LabNotRunningError",
     "MigrationMap",
+    "Mystery",
     "NmiDecisions",
     "PodidError",
     "Progress",
@@ -165,16 +177,23 @@ __all__ = [
     "check_demo_running",
     "check_feature_registered",
     "check_federated_credential",
+    "check_grants_answer",
     "check_identity",
     "check_key_vault",
     "check_kubeconfig",
     "check_lab_reachable",
+    "check_label_answer",
+    "check_namespace_answer",
+    "check_nmi_pods_answer",
     "check_nmi_ready",
+    "check_node_group_answer",
     "check_nodes_ready",
     "check_pod_identity",
     "check_pod_identity_enabled",
     "check_pod_identity_removed",
+    "check_provider_answer",
     "check_role_assignment",
+    "check_scope_answer",
     "check_secret_reader",
     "check_secret_stored",
     "check_secret_vs_no_secret",
@@ -210,12 +229,15 @@ __all__ = [
     "get_credentials",
     "grant_identity_operator",
     "grant_secret_reader",
+    "hide_solutions",
     "inside_page_link",
     "is_headless",
     "load_settings",
     "log_line_text",
     "mask_secret",
     "migration_map",
+    "mystery",
+    "mystery_cause",
     "nmi_first_decisions",
     "only_in_lab",
     "progress",
@@ -228,6 +250,8 @@ __all__ = [
     "settings_form",
     "settings_path",
     "settings_violations",
+    "show_solutions",
+    "solutions_run",
     "store_secret",
     "token_claims",
     "translate_azure_error",

@@ -162,7 +162,8 @@ class Nmi:
         if issued:
             reason = "exception pod" if log.excepted else ""
         else:
-            reason = reply.body.rstrip("\n") if isinstance(reply.body, str) else json.dumps(reply.body)
+            body = reply.body
+            reason = body.rstrip("\n") if isinstance(body, str) else json.dumps(body)
         self._lab.events.nmi(
             (log.cluster.doc["name"], meta["namespace"], meta["name"]),
             reply.status,
