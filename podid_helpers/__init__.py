@@ -24,7 +24,19 @@ from .exercises import (
 )
 from .form import SettingsForm, is_headless, settings_form
 from .kubeconfig import export_line, write_kubeconfig
-from .manifests import DEMO_IMAGE, DEMO_POD, demo_pod_manifest, demo_pod_yaml
+from .manifests import (
+    DEMO_IMAGE,
+    DEMO_POD,
+    demo_pod_manifest,
+    demo_pod_yaml,
+    sidecar_demo_pod_yaml,
+)
+from .migration_sidecar import (
+    check_sidecar_demo,
+    deploy_sidecar_demo,
+    follow_sidecar_demo_logs,
+    sidecar_demo_manifest,
+)
 from .overview import Progress, ProgressItem, progress
 from .redact import Secret, display_path, mask_secret
 from .results import DemoLog, KubeconfigResult, StepResult
@@ -170,6 +182,7 @@ __all__ = [
     "check_service_account",
     "check_settings_saved",
     "check_side_by_side",
+    "check_sidecar_demo",
     "check_workload_identity_cleaned_up",
     "check_workload_identity_demo",
     "check_workload_identity_enabled",
@@ -187,6 +200,7 @@ __all__ = [
     "demo_pod_manifest",
     "demo_pod_yaml",
     "deploy_demo",
+    "deploy_sidecar_demo",
     "deploy_workload_identity_demo",
     "display_path",
     "enable_pod_identity",
@@ -195,6 +209,7 @@ __all__ = [
     "exercises_passed",
     "export_line",
     "follow_demo_logs",
+    "follow_sidecar_demo_logs",
     "follow_workload_identity_logs",
     "get_credentials",
     "grant_identity_operator",
@@ -215,6 +230,8 @@ __all__ = [
     "settings_form",
     "settings_path",
     "settings_violations",
+    "sidecar_demo_manifest",
+    "sidecar_demo_pod_yaml",
     "store_secret",
     "translate_azure_error",
     "translate_kube_error",

@@ -8,52 +8,37 @@ from typing import Any
 import jwt
 import pytest
 import requests
+import yaml
+
+from podid_helpers.manifests import sidecar_demo_pod_yaml
 
 from .aks_steps import assign, wait_for
-from .test_workload_identity import AUDIENCE, GROUP, NS, World, apply, world
+from .test_workload_identity import GROUP, NS, World, apply, trust_service_account, world
 
 __all__ = ["world"]  # the module-scoped lab with a Workload ID cluster, shared with its tests
 
 SA = "demo-sa"
-DEMO = "mcr.microsoft.com/oss/azure/aad-pod-identity/demo:v1.6.3"
 PROXY = "mcr.microsoft.com/oss/azure/workload-identity/proxy:v1.3.0"
 PROXY_INIT = "mcr.microsoft.com/oss/azure/workload-identity/proxy-init:v1.3.0"
 ANNOTATION = "azure.workload.identity/inject-proxy-sidecar"
+PORT_ANNOTATION = "azure.workload.identity/proxy-sidecar-port"
 
 
-def demo_manifest(w: World, name: str, annotations: str = f'    {ANNOTATION}: "true"\n') -> str:
-    node_group = w.cluster.node_resource_group
-    return f"""apiVersion: v1
-kind: Pod
-metadata:
-  name: {name}
-  namespace: {NS}
-  labels:
-    azure.workload.identity/use: "true"
-  annotations:
-{annotations}spec:
-  serviceAccountName: {SA}
-  containers:
-  - name: demo
-    image: {DEMO}
-    args:
-      - --subscriptionid={w.az.info["subscription_id"]}
-      - --clientid={w.identity.client_id}
-      - --resourcegroup={node_group}
-    env:
-      - name: MY_POD_NAME
-        valueFrom:
-          fieldRef:
-            fieldPath: metadata.name
-      - name: MY_POD_NAMESPACE
-        valueFrom:
-          fieldRef:
-            fieldPath: metadata.namespace
-      - name: MY_POD_IP
-        valueFrom:
-          fieldRef:
-            fieldPath: status.podIP
-"""
+def demo_manifest(w: World, name: str, annotations: dict[str, str] | None = None) -> str:
+    """06's demo pod with Workload ID's opt-ins (the helpers' manifest), other annotations."""
+    pod = yaml.safe_load(
+        sidecar_demo_pod_yaml(
+            namespace=NS,
+            service_account=SA,
+            subscription_id=w.az.info["subscription_id"],
+            client_id=w.identity.client_id,
+            resource_group=w.cluster.node_resource_group,
+            pod=name,
+        )
+    )
+    if annotations is not None:
+        pod["metadata"]["annotations"] = annotations
+    return str(yaml.safe_dump(pod))
 
 
 @pytest.fixture(scope="module")
@@ -62,29 +47,7 @@ def sidecar(world: World) -> World:
     az = world.az
     node_group_id = f"{az.sub}/resourceGroups/{world.cluster.node_resource_group}"
     assign(az, node_group_id, "Virtual Machine Contributor", world.identity.principal_id)
-    az.msi.federated_identity_credentials.create_or_update(
-        GROUP,
-        world.identity.name,
-        "demo-fic",
-        {
-            "properties": {
-                "issuer": world.issuer,
-                "subject": f"system:serviceaccount:{NS}:{SA}",
-                "audiences": [AUDIENCE],
-            }
-        },
-    )
-    apply(
-        world,
-        f"""apiVersion: v1
-kind: ServiceAccount
-metadata:
-  name: {SA}
-  namespace: {NS}
-  annotations:
-    azure.workload.identity/client-id: "{world.identity.client_id}"
-""",
-    )
+    trust_service_account(world, SA, "demo-fic")
     apply(world, demo_manifest(world, "demo"))
     return world
 
@@ -129,16 +92,17 @@ def test_the_webhook_injects_the_init_container_and_the_sidecar(sidecar: World) 
 
 
 def test_the_port_comes_from_the_annotation_and_bad_input_is_refused(sidecar: World) -> None:
-    custom = f'    {ANNOTATION}: "true"\n    azure.workload.identity/proxy-sidecar-port: "9000"\n'
+    custom = {ANNOTATION: "true", PORT_ANNOTATION: "9000"}
     apply(sidecar, demo_manifest(sidecar, "demo-9000", custom))
     pod = sidecar.core.read_namespaced_pod("demo-9000", NS)
     assert pod.spec.containers[0].args[0] == "--proxy-port=9000"
     assert {e.name: e.value for e in pod.spec.init_containers[0].env}["PROXY_PORT"] == "9000"
     # "false" is no opt-out: the webhook looks only for the key.
-    apply(sidecar, demo_manifest(sidecar, "demo-false", f'    {ANNOTATION}: "false"\n'))
+    apply(sidecar, demo_manifest(sidecar, "demo-false", {ANNOTATION: "false"}))
     pod = sidecar.core.read_namespaced_pod("demo-false", NS)
     assert pod.spec.containers[0].name == "azwi-proxy"
-    bad = f'    {ANNOTATION}: "true"\n    azure.workload.identity/proxy-sidecar-port: "http"\n'
+    assert pod.spec.containers[0].args[0] == "--proxy-port=8000"  # no port annotation: 8000
+    bad = {ANNOTATION: "true", PORT_ANNOTATION: "http"}
     result = sidecar.kubectl("apply", "-f", "-", stdin=demo_manifest(sidecar, "demo-bad", bad))
     assert result.returncode != 0
     assert 'admission webhook "mutation.azure-workload-identity.io" denied the request' in (
