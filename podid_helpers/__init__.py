@@ -37,6 +37,7 @@ from .migration_sidecar import (
     follow_sidecar_demo_logs,
     sidecar_demo_manifest,
 )
+from .mystery import Mystery, mystery, mystery_cause
 from .overview import Progress, ProgressItem, progress
 from .redact import Secret, display_path, mask_secret
 from .results import DemoLog, KubeconfigResult, StepResult
@@ -55,6 +56,7 @@ from .settings import (
     settings_violations,
     validate_settings,
 )
+from .solutions import hide_solutions, show_solutions, solutions_run
 from .steps_cluster import (
     create_cluster,
     create_resource_group,
@@ -118,6 +120,15 @@ from .verify_workload_identity import (
     check_workload_identity_logs,
     migration_map,
 )
+from .your_turn import (
+    check_grants_answer,
+    check_label_answer,
+    check_namespace_answer,
+    check_nmi_pods_answer,
+    check_node_group_answer,
+    check_provider_answer,
+    check_scope_answer,
+)
 
 # The one list of public names; tests/helpers/test_exports.py guards it.
 __all__ = [
@@ -145,6 +156,7 @@ __all__ = [
     "KubernetesOperationError",
     "LabNotRunningError",
     "MigrationMap",
+    "Mystery",
     "PodidError",
     "Progress",
     "ProgressItem",
@@ -166,16 +178,23 @@ __all__ = [
     "check_demo_running",
     "check_feature_registered",
     "check_federated_credential",
+    "check_grants_answer",
     "check_identity",
     "check_key_vault",
     "check_kubeconfig",
     "check_lab_reachable",
+    "check_label_answer",
+    "check_namespace_answer",
+    "check_nmi_pods_answer",
     "check_nmi_ready",
+    "check_node_group_answer",
     "check_nodes_ready",
     "check_pod_identity",
     "check_pod_identity_enabled",
     "check_pod_identity_removed",
+    "check_provider_answer",
     "check_role_assignment",
+    "check_scope_answer",
     "check_secret_reader",
     "check_secret_stored",
     "check_secret_vs_no_secret",
@@ -214,11 +233,14 @@ __all__ = [
     "get_credentials",
     "grant_identity_operator",
     "grant_secret_reader",
+    "hide_solutions",
     "is_headless",
     "load_settings",
     "log_line_text",
     "mask_secret",
     "migration_map",
+    "mystery",
+    "mystery_cause",
     "only_in_lab",
     "progress",
     "read_settings",
@@ -230,8 +252,10 @@ __all__ = [
     "settings_form",
     "settings_path",
     "settings_violations",
+    "show_solutions",
     "sidecar_demo_manifest",
     "sidecar_demo_pod_yaml",
+    "solutions_run",
     "store_secret",
     "translate_azure_error",
     "translate_kube_error",

@@ -1,9 +1,11 @@
-"""08-troubleshooting: break one thing on purpose, meet the real symptom, fix it, verify.
+"""08-troubleshooting: one thing broken on purpose; the learner diagnoses it, fixes it, verifies.
 
-``ex = exercise(3)`` gives ``ex.break_it(session)``, ``ex.symptom(session)``,
-``ex.fix(session)`` and ``ex.verify(session)``. Verify passes once the symptom is gone, puts
-back whatever the exercise made beside the learner's resources, and records the pass in the
-lab (``podid-lab exercises`` lists them).
+``ex = exercise(3)`` gives ``ex.start(session)`` (breaks it without saying what),
+``ex.report(session)`` (what a user would show you), ``ex.symptom(session)`` (the evidence an
+investigation finds), ``ex.fix(session)`` (the solution) and ``ex.verify(session)``. Verify
+judges the state, however it was reached: it passes once the symptom is gone, puts back
+whatever the exercise made beside the learner's resources, and records the pass in the lab
+(``podid-lab exercises`` lists them). Until then it does not name the cause.
 """
 
 from __future__ import annotations
@@ -25,6 +27,10 @@ if TYPE_CHECKING:
 __all__ = ["EXERCISES", "Exercise", "Symptom", "exercise", "exercises_passed", "restore_exercises"]
 
 Restore = Callable[["Session"], list[str]]
+STILL_BROKEN = (
+    "investigate with read-only calls (Where to look), fix what you find, then run this cell "
+    "again; ph.show_solutions() lets the collapsed solution cells run"
+)
 
 
 @dataclass(frozen=True, repr=False)
@@ -38,6 +44,7 @@ class Exercise:
     fixes: Callable[[Session], StepResult]
     checks: Callable[[Session], list[CheckResult]]
     restores: Restore | None = None
+    reported: str = ""
 
     def __repr__(self) -> str:
         return f"exercise {self.number}: {self.title}"
@@ -46,9 +53,23 @@ class Exercise:
         """Break one thing on purpose (re-running it changes nothing more)."""
         return self.breaks(session)
 
+    def start(self, session: Session) -> StepResult:
+        """Break it without saying what was broken (the story says what a user noticed)."""
+        changed = self.breaks(session).changed
+        return StepResult(
+            step=f"exercise {self.number}",
+            changed=changed,
+            summary=f"exercise {self.number} is set up: {self.reported}",
+        )
+
     def symptom(self, session: Session) -> Symptom:
-        """What a learner meets now: the log line, NMI's answer, Azure's error, kubectl."""
+        """The evidence: the log line, NMI's answer, Azure's error, what kubectl shows."""
         return self.shows(session)
+
+    def report(self, session: Session) -> Symptom:
+        """Only what a user would show you: the first thing they saw, not the evidence."""
+        found = self.shows(session)
+        return Symptom(found.sections[:1], found.seen)
 
     def fix(self, session: Session) -> StepResult:
         """The solution: what a learner who found the cause would do."""
@@ -68,19 +89,35 @@ class Exercise:
                     hint="run the catch-up cell at the top, then this exercise's cells in order",
                 )
             ]
-        if all(r.passed for r in results):
-            if self.restores is not None:
-                undone = self.restores(session)
-                results.append(
-                    CheckResult(
-                        "the lab is as the exercise found it",
-                        passed=True,
-                        observed="; ".join(undone) or "nothing to undo",
-                        expected="nothing left behind",
-                    )
+        if not all(r.passed for r in results):
+            return self._still_broken(results)
+        if self.restores is not None:
+            undone = self.restores(session)
+            results.append(
+                CheckResult(
+                    "the lab is as the exercise found it",
+                    passed=True,
+                    observed="; ".join(undone) or "nothing to undo",
+                    expected="nothing left behind",
                 )
-            results.append(_record(session, self))
+            )
+        results.append(_record(session, self))
         return CheckReport(f"exercise {self.number}: {self.title}", results)
+
+    def _still_broken(self, results: list[CheckResult]) -> CheckReport:
+        # The failing checks' names would name the cause, so only say how many still fail
+        # (an error on the way, which names no cause, is shown as it is).
+        failed = [r for r in results if not r.passed]
+        if failed[0].name == "the checks could run":
+            return CheckReport(f"exercise {self.number}", failed)
+        still = CheckResult(
+            "what the user reported is gone",
+            passed=False,
+            observed=f"{len(failed)} of {len(results)} checks of the state still fail",
+            expected="every check passes",
+            hint=STILL_BROKEN,
+        )
+        return CheckReport(f"exercise {self.number}", [still])
 
 
 def _record(session: Session, done: Exercise) -> CheckResult:
@@ -112,6 +149,7 @@ EXERCISES: tuple[Exercise, ...] = (
         pods.symptom_label,
         pods.fix_label,
         pods.checks_label,
+        reported="the demo pod runs, but its log says it cannot get a token",
     ),
     Exercise(
         2,
@@ -121,6 +159,7 @@ EXERCISES: tuple[Exercise, ...] = (
         pods.fix_namespace,
         pods.checks_namespace,
         pods.restore_namespace,
+        reported="the demo pod, deployed again from a copied manifest, cannot get a token",
     ),
     Exercise(
         3,
@@ -129,6 +168,7 @@ EXERCISES: tuple[Exercise, ...] = (
         pods.symptom_scope,
         pods.fix_scope,
         pods.checks_scope,
+        reported="the demo gets tokens, but listing the VMs fails",
     ),
     Exercise(
         4,
@@ -137,6 +177,7 @@ EXERCISES: tuple[Exercise, ...] = (
         az.symptom_operator,
         az.fix_operator,
         az.checks_operator,
+        reported="after a routine az aks update, the pod identity is not working",
     ),
     Exercise(
         5,
@@ -146,6 +187,7 @@ EXERCISES: tuple[Exercise, ...] = (
         az.fix_kubenet,
         az.checks_kubenet,
         az.restore_kubenet,
+        reported="enabling pod identity on the platform team's other cluster fails",
     ),
     Exercise(
         6,
@@ -155,6 +197,7 @@ EXERCISES: tuple[Exercise, ...] = (
         az.fix_feature,
         az.checks_feature,
         az.restore_feature,
+        reported="every az aks update that keeps the add-on on is refused",
     ),
     Exercise(
         7,
@@ -163,6 +206,7 @@ EXERCISES: tuple[Exercise, ...] = (
         pods.symptom_header,
         pods.fix_header,
         pods.checks_header,
+        reported="asking for a token by hand from inside the pod is refused",
     ),
     Exercise(
         8,
@@ -172,6 +216,7 @@ EXERCISES: tuple[Exercise, ...] = (
         az.fix_replication,
         az.checks_replication,
         az.restore_replication,
+        reported="a script that creates an identity and grants it a role fails at the grant",
     ),
 )
 

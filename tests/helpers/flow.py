@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
+
+import pytest
 
 import podid_helpers as ph
 
@@ -43,3 +48,23 @@ def wait_for_azure_identity(session: Any, seconds: float = 5.0) -> None:
             return
         time.sleep(0.25)
     raise AssertionError(f"no AzureIdentity {s.pod_identity_name!r} within {seconds} s")
+
+
+@contextmanager
+def caught_up_learner(lab_root: Path, home: Path, suffix: str, notebook: str) -> Iterator[Any]:
+    """A learner of their own (names ending in ``suffix``) caught up to ``notebook``."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("HOME", str(home))
+        mp.setenv("PODID_LAB_HOME", str(lab_root))
+        mp.setenv("PODID_SETTINGS", str(home / ".podid" / "settings.json"))
+        settings = ph.Settings(
+            resource_group=f"rg-{suffix}",
+            cluster_name=f"aks-{suffix}",
+            identity_name=f"id-{suffix}",
+            pod_identity_name=f"pid-{suffix}",
+            namespace=f"ns-{suffix}",
+        )
+        ph.save_settings(settings)
+        session = ph.connect(settings)
+        ph.catch_up(session, notebook)
+        yield session

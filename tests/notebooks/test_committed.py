@@ -131,3 +131,45 @@ def test_tags(path: Path) -> None:
             # Only displays that depend on the learner: the settings form and progress().
             assert "ph.settings_form(" in text or "ph.progress(" in text, text
         assert "nbval-skip" not in cell_tags and "raises-exception" not in cell_tags, text
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=ids)
+def test_solutions_are_collapsed_and_run_only_when_meant_to(path: Path) -> None:
+    # A learner's Run All must stop at the exercise's verify cell, not solve it: every solution
+    # code cell is guarded by ph.solutions_run() (on in headless runs and after show_solutions()).
+    for cell in load(path)["cells"]:
+        if "solution" not in tags(cell):
+            continue
+        assert cell["metadata"].get("jupyter", {}).get("source_hidden") is True, source(cell)
+        if cell["cell_type"] == "code":
+            first = source(cell).splitlines()[0]
+            assert first.startswith("if ") and "ph.solutions_run()" in first, source(cell)
+
+
+EXERCISED = [p for p in NOTEBOOKS if 1 <= int(p.name[:2]) <= 7]
+
+
+@pytest.mark.parametrize("path", EXERCISED, ids=[p.stem for p in EXERCISED])
+def test_learners_do_an_exercise(path: Path) -> None:
+    # Each "Your turn": prompt, the learner's cell, a collapsed solution, then a verify cell.
+    cells = load(path)["cells"]
+    starts = [i for i, c in enumerate(cells) if source(c).startswith("## Your turn")]
+    assert starts, "no '## Your turn' section"
+    for start in starts:
+        end = next(
+            (i for i in range(start + 1, len(cells)) if source(cells[i]).startswith("## ")),
+            len(cells),
+        )
+        code = [c for c in cells[start:end] if c["cell_type"] == "code"]
+        learner, solution, verify = code[0], code[1], code[-1]
+        assert "solution" not in tags(learner) and "= ..." in source(learner)
+        assert "solution" in tags(solution)
+        assert re.fullmatch(
+            r"ph\.check_\w+_answer\(session, \w+\)\.raise_if_failed\(\)", source(verify)
+        )
+
+
+@pytest.mark.parametrize("path", EXERCISED[:-1], ids=[p.stem for p in EXERCISED[:-1]])
+def test_departures_from_the_article_are_said(path: Path) -> None:
+    text = "".join(source(c) for c in load(path)["cells"] if c["cell_type"] == "markdown")
+    assert "**Differences from the article.**" in text
