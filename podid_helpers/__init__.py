@@ -128,6 +128,7 @@ from .your_turn import (
     check_node_group_answer,
     check_provider_answer,
     check_scope_answer,
+    check_subject_answer,
 )
 
 # The one list of public names; tests/helpers/test_exports.py guards it.
@@ -202,6 +203,7 @@ __all__ = [
     "check_settings_saved",
     "check_side_by_side",
     "check_sidecar_demo",
+    "check_subject_answer",
     "check_workload_identity_cleaned_up",
     "check_workload_identity_demo",
     "check_workload_identity_enabled",

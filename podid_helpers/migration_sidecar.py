@@ -128,15 +128,10 @@ def follow_sidecar_demo_logs(session: Session, *, timeout: float = 60.0) -> Demo
         changed=False,
         summary=f"container {DEMO_CONTAINER!r} of pod {SIDECAR_DEMO_POD!r}: "
         + ("the article's success lines" if succeeded else "not all success lines yet"),
-        details=tuple(_shortened(log_line_text(line)) for line in lines),
+        details=tuple(log_line_text(line) for line in lines),
         lines=tuple(lines),
         succeeded=succeeded,
     )
-
-
-def _shortened(line: str) -> str:
-    """The instance metadata line is one long JSON document: keep its start."""
-    return line if len(line) <= 160 else line[:157] + "..."
 
 
 def check_sidecar_demo(session: Session, lines: tuple[str, ...] | None = None) -> CheckReport:

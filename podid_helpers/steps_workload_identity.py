@@ -521,7 +521,8 @@ def workload_identity_manifest(session: Session) -> str:
     )
 
 
-def _wanted_pod(session: Session, vault: Vault) -> dict[str, Any]:
+def wanted_pod(session: Session, vault: Vault) -> dict[str, Any]:
+    """The quick start's pod as the dict ``kubectl apply`` sends, with the vault's URI in."""
     import yaml
 
     text = workload_identity_manifest(session)
@@ -578,7 +579,7 @@ def deploy_workload_identity_demo(
             f"{STEP_WORKLOAD_ID} (create_service_account)",
             f"service account {s.service_account_name!r} not found in namespace {s.namespace!r}",
         )
-    wanted = _wanted_pod(session, vault)
+    wanted = wanted_pod(session, vault)
     existing = find_pod(session, WORKLOAD_IDENTITY_POD, s.namespace)
     changed = existing is None or not _same_pod(existing, wanted)
     if existing is not None and changed:

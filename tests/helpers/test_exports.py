@@ -45,6 +45,7 @@ EXPECTED = {
     "check_node_group_answer",
     "check_provider_answer",
     "check_scope_answer",
+    "check_subject_answer",
     "AZURE_REGIONS",
     "CATCH_UP_STEPS",
     "DEFAULT_SETTINGS_PATH",
