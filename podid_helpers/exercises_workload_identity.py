@@ -137,6 +137,13 @@ def _restart_reader(session: Session, name: str, *, labelled: bool = True) -> st
     return _outcome(session, name)
 
 
+def _shown(verdict: str | None) -> tuple[str, ...]:
+    """The restarted pod's verdict without its time, for stored output."""
+    from .steps_demo import log_line_text
+
+    return (log_line_text(verdict),) if verdict else ()
+
+
 def _error_lines(log: str) -> tuple[str, ...]:
     """The reader's failure as stored output can show it: no trace IDs, times or lab port."""
     from .steps_demo import log_line_text
@@ -226,7 +233,7 @@ def fix_subject(session: Session) -> StepResult:
         changed=True,
         summary=f"federated credential {SUBJECT_POD!r} added for "
         f"system:serviceaccount:{s.namespace}:{SUBJECT_POD}; pod restarted",
-        details=(verdict or "",),
+        details=_shown(verdict),
     )
 
 
@@ -278,7 +285,7 @@ def fix_label(session: Session) -> StepResult:
         step="fix_label",
         changed=True,
         summary=f'pod {LABEL_POD!r} created again with {USE_LABEL}: "true"',
-        details=(verdict or "",),
+        details=_shown(verdict),
     )
 
 
@@ -328,7 +335,7 @@ def fix_audience(session: Session) -> StepResult:
         step="fix_audience",
         changed=True,
         summary=f"federated credential {AUDIENCE_POD!r} now expects {AUDIENCE}; pod restarted",
-        details=(verdict or "",),
+        details=_shown(verdict),
     )
 
 
@@ -388,7 +395,7 @@ def fix_other_identity(session: Session) -> StepResult:
         changed=True,
         summary=f"service account {OTHER_POD!r} names {session.settings.identity_name!r}; "
         "pod restarted",
-        details=(verdict or "",),
+        details=_shown(verdict),
     )
 
 
