@@ -32,7 +32,19 @@ from .inside import (
     token_claims,
 )
 from .kubeconfig import export_line, write_kubeconfig
-from .manifests import DEMO_IMAGE, DEMO_POD, demo_pod_manifest, demo_pod_yaml
+from .manifests import (
+    DEMO_IMAGE,
+    DEMO_POD,
+    demo_pod_manifest,
+    demo_pod_yaml,
+    sidecar_demo_pod_yaml,
+)
+from .migration_sidecar import (
+    check_sidecar_demo,
+    deploy_sidecar_demo,
+    follow_sidecar_demo_logs,
+    sidecar_demo_manifest,
+)
 from .mystery import Mystery, mystery, mystery_cause
 from .overview import Progress, ProgressItem, progress
 from .redact import Secret, display_path, mask_secret
@@ -124,6 +136,7 @@ from .your_turn import (
     check_node_group_answer,
     check_provider_answer,
     check_scope_answer,
+    check_subject_answer,
 )
 
 # The one list of public names; tests/helpers/test_exports.py guards it.
@@ -200,6 +213,8 @@ __all__ = [
     "check_service_account",
     "check_settings_saved",
     "check_side_by_side",
+    "check_sidecar_demo",
+    "check_subject_answer",
     "check_workload_identity_cleaned_up",
     "check_workload_identity_demo",
     "check_workload_identity_enabled",
@@ -217,6 +232,7 @@ __all__ = [
     "demo_pod_manifest",
     "demo_pod_yaml",
     "deploy_demo",
+    "deploy_sidecar_demo",
     "deploy_workload_identity_demo",
     "display_path",
     "enable_pod_identity",
@@ -225,6 +241,7 @@ __all__ = [
     "exercises_passed",
     "export_line",
     "follow_demo_logs",
+    "follow_sidecar_demo_logs",
     "follow_workload_identity_logs",
     "get_credentials",
     "grant_identity_operator",
@@ -251,6 +268,8 @@ __all__ = [
     "settings_path",
     "settings_violations",
     "show_solutions",
+    "sidecar_demo_manifest",
+    "sidecar_demo_pod_yaml",
     "solutions_run",
     "store_secret",
     "token_claims",

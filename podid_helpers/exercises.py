@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from . import exercises_azure as az
 from . import exercises_pods as pods
+from . import exercises_workload_identity as wi
 from .checks import CheckReport, CheckResult
 from .errors import PodidError
 from .exercise_kit import Symptom, lab_admin
@@ -221,17 +222,68 @@ EXERCISES: tuple[Exercise, ...] = (
 )
 
 
+# 09's break-and-fix: Workload ID's own failures (not part of 08's list or its mystery round).
+WORKLOAD_ID_EXERCISES: tuple[Exercise, ...] = (
+    Exercise(
+        9,
+        "the federated credential names another service account",
+        wi.break_subject,
+        wi.symptom_subject,
+        wi.fix_subject,
+        wi.checks_subject,
+        wi.restore_subject,
+        "a new pod for the reports job cannot read the secret",
+    ),
+    Exercise(
+        10,
+        "the pod lacks the azure.workload.identity/use label",
+        wi.break_label,
+        wi.symptom_label,
+        wi.fix_label,
+        wi.checks_label,
+        wi.restore_label,
+        "a pod with the right service account gets no token",
+    ),
+    Exercise(
+        11,
+        "the federated credential expects another audience",
+        wi.break_audience,
+        wi.symptom_audience,
+        wi.fix_audience,
+        wi.checks_audience,
+        wi.restore_audience,
+        "the audit job's pod cannot read the secret",
+    ),
+    Exercise(
+        12,
+        "the service account names an identity without the credential",
+        wi.break_other_identity,
+        wi.symptom_other_identity,
+        wi.fix_other_identity,
+        wi.checks_other_identity,
+        wi.restore_other_identity,
+        "the billing job's pod cannot read the secret",
+    ),
+)
+
+
 def exercise(number: int) -> Exercise:
-    """Exercise ``number`` (1-8)."""
-    for candidate in EXERCISES:
+    """Exercise ``number``: 1-8 are 08's, 9-12 are 09's (Workload ID)."""
+    for candidate in EXERCISES + WORKLOAD_ID_EXERCISES:
         if candidate.number == number:
             return candidate
-    raise PodidError(f"there is no exercise {number}; they are numbered 1-{len(EXERCISES)}")
+    last = len(EXERCISES) + len(WORKLOAD_ID_EXERCISES)
+    raise PodidError(f"there is no exercise {number}; they are numbered 1-{last}")
 
 
 def restore_exercises(session: Session) -> StepResult:
     """Undo what any exercise left beside the learner's resources (idempotent)."""
-    done = [line for e in EXERCISES if e.restores is not None for line in e.restores(session)]
+    done = [
+        line
+        for e in EXERCISES + WORKLOAD_ID_EXERCISES
+        if e.restores is not None
+        for line in e.restores(session)
+    ]
     return StepResult(
         step="restore_exercises",
         changed=bool(done),

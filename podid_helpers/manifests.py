@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["DEMO_IMAGE", "DEMO_POD", "demo_pod_manifest", "demo_pod_yaml"]
+__all__ = [
+    "DEMO_IMAGE",
+    "DEMO_POD",
+    "demo_pod_manifest",
+    "demo_pod_yaml",
+    "sidecar_demo_pod_yaml",
+]
 
 DEMO_POD = "demo"
 DEMO_IMAGE = "mcr.microsoft.com/oss/azure/aad-pod-identity/demo:v1.6.3"
@@ -16,9 +22,9 @@ metadata:
   name: {pod}
   namespace: {namespace}
   labels:
-    aadpodidbinding: {selector}
+{opt_in}
 spec:
-  containers:
+{service_account}  containers:
   - name: demo
     image: {image}
     args:
@@ -57,8 +63,34 @@ def demo_pod_yaml(
     return _TEMPLATE.format(
         pod=pod,
         namespace=namespace,
-        selector=selector,
+        opt_in=f"    aadpodidbinding: {selector}",
+        service_account="",
         image=image,
+        subscription_id=subscription_id,
+        client_id=client_id,
+        resource_group=resource_group,
+    )
+
+
+def sidecar_demo_pod_yaml(
+    *,
+    namespace: str,
+    service_account: str,
+    subscription_id: str,
+    client_id: str,
+    resource_group: str,
+    pod: str,
+) -> str:
+    """The same demo, moved to Workload ID behind the migration sidecar: only opt-ins change."""
+    return _TEMPLATE.format(
+        pod=pod,
+        namespace=namespace,
+        opt_in='    azure.workload.identity/use: "true"\n'
+        "  annotations:\n"
+        '    azure.workload.identity/inject-proxy-sidecar: "true"\n'
+        '    azure.workload.identity/proxy-sidecar-port: "8000"',
+        service_account=f"  serviceAccountName: {service_account}\n",
+        image=DEMO_IMAGE,
         subscription_id=subscription_id,
         client_id=client_id,
         resource_group=resource_group,

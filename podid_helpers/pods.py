@@ -57,8 +57,9 @@ def follow_pod_log(
     *,
     done: Callable[[list[str]], bool],
     timeout: float,
+    container: str | None = None,
 ) -> list[str]:
-    """The pod's log lines, read until ``done(lines)`` is true or ``timeout`` seconds pass."""
+    """The pod's (or one container's) log lines, until ``done(lines)`` or ``timeout`` seconds."""
     from kubernetes import watch
 
     lines: list[str] = []
@@ -71,6 +72,7 @@ def follow_pod_log(
                 name=pod,
                 namespace=namespace,
                 follow=True,
+                **({"container": container} if container else {}),
                 _request_timeout=timeout,
             ):
                 lines.append(str(line))

@@ -39,16 +39,21 @@ _WAITING_FAILURES = ("ErrImagePull", "ImagePullBackOff", "CrashLoopBackOff", "In
 def demo_manifest(session: Session) -> str:
     """The demo pod's YAML for this learner's names and IDs (what ``deploy_demo`` applies)."""
     s = session.settings
+    return demo_pod_yaml(
+        namespace=s.namespace, selector=s.pod_identity_name, **demo_arguments(session)
+    )
+
+
+def demo_arguments(session: Session) -> dict[str, str]:
+    """The demo's flags for this learner: subscription, identity's client ID, resource group."""
     cluster = require_cluster(session)
     identity = require_identity(session)
-    return demo_pod_yaml(
-        namespace=s.namespace,
-        selector=s.pod_identity_name,
-        subscription_id=session.subscription_id,
-        client_id=str(identity.client_id),
+    return {
+        "subscription_id": session.subscription_id,
+        "client_id": str(identity.client_id),
         # The scope the role was granted on, so the pod's VM listing is allowed.
-        resource_group=node_resource_group_id(session, cluster).rsplit("/", 1)[-1],
-    )
+        "resource_group": node_resource_group_id(session, cluster).rsplit("/", 1)[-1],
+    }
 
 
 def _wanted(session: Session) -> dict[str, Any]:

@@ -71,6 +71,8 @@ SECRETS_OFFICER = "Key Vault Secrets Officer"
 SECRETS_USER = "Key Vault Secrets User"
 # The quick start's pod, image and secret value, unchanged.
 WORKLOAD_IDENTITY_POD = "sample-workload-identity-key-vault"
+# Path A's pod (migration_sidecar), which the clean-up removes too.
+SIDECAR_DEMO_POD = "demo-sidecar"
 MSAL_GO_IMAGE = "ghcr.io/azure/azure-workload-identity/msal-go"
 SECRET_VALUE = "Hello!"
 SUCCESS_LINE = '"successfully got secret"'
@@ -519,7 +521,8 @@ def workload_identity_manifest(session: Session) -> str:
     )
 
 
-def _wanted_pod(session: Session, vault: Vault) -> dict[str, Any]:
+def wanted_pod(session: Session, vault: Vault) -> dict[str, Any]:
+    """The quick start's pod as the dict ``kubectl apply`` sends, with the vault's URI in."""
     import yaml
 
     text = workload_identity_manifest(session)
@@ -544,6 +547,24 @@ def _same_pod(pod: Any, wanted: dict[str, Any]) -> bool:
     )
 
 
+def wait_until_running(session: Session, pod: str, timeout: float) -> str:
+    """Wait while the pod in the learner's namespace starts; its state, or PodidError."""
+    namespace = session.settings.namespace
+
+    def running() -> tuple[bool, str]:
+        found = find_pod(session, pod, namespace)
+        state = pod_state(found) if found is not None else "(gone)"
+        return state not in ("Pending", "ContainerCreating", "(gone)"), state
+
+    _, state = wait_until(f"starting pod {pod}", running, timeout=timeout)
+    if state != "Running":
+        raise PodidError(
+            f"pod {pod!r} is {state}, not Running. See its events and log: "
+            f"kubectl describe pod {pod} -n {namespace}"
+        )
+    return str(state)
+
+
 def deploy_workload_identity_demo(
     session: Session, *, timeout: float = POD_START_TIMEOUT
 ) -> StepResult:
@@ -558,7 +579,7 @@ def deploy_workload_identity_demo(
             f"{STEP_WORKLOAD_ID} (create_service_account)",
             f"service account {s.service_account_name!r} not found in namespace {s.namespace!r}",
         )
-    wanted = _wanted_pod(session, vault)
+    wanted = wanted_pod(session, vault)
     existing = find_pod(session, WORKLOAD_IDENTITY_POD, s.namespace)
     changed = existing is None or not _same_pod(existing, wanted)
     if existing is not None and changed:
@@ -569,17 +590,7 @@ def deploy_workload_identity_demo(
             assert body is not None  # from_dict returns None only for None
             session.core_v1.create_namespaced_pod(s.namespace, body)
 
-    def running() -> tuple[bool, str]:
-        pod = find_pod(session, WORKLOAD_IDENTITY_POD, s.namespace)
-        state = pod_state(pod) if pod is not None else "(gone)"
-        return state not in ("Pending", "ContainerCreating", "(gone)"), state
-
-    _, state = wait_until(f"starting pod {WORKLOAD_IDENTITY_POD}", running, timeout=timeout)
-    if state != "Running":
-        raise PodidError(
-            f"pod {WORKLOAD_IDENTITY_POD!r} is {state}, not Running. See its events and log: "
-            f"kubectl describe pod {WORKLOAD_IDENTITY_POD} -n {s.namespace}"
-        )
+    state = wait_until_running(session, WORKLOAD_IDENTITY_POD, timeout)
     return StepResult(
         step="deploy_workload_identity_demo",
         changed=changed,
@@ -681,9 +692,10 @@ def _clean_cluster_side(session: Session, done: list[str]) -> None:
     cluster = find_cluster(session)
     if cluster is None or not session.kubeconfig_path.exists():
         return
-    if find_pod(session, WORKLOAD_IDENTITY_POD, s.namespace) is not None:
-        delete_pod_and_wait(session, WORKLOAD_IDENTITY_POD, s.namespace)
-        done.append(f"deleted pod {WORKLOAD_IDENTITY_POD!r}")
+    for pod in (WORKLOAD_IDENTITY_POD, SIDECAR_DEMO_POD):
+        if find_pod(session, pod, s.namespace) is not None:
+            delete_pod_and_wait(session, pod, s.namespace)
+            done.append(f"deleted pod {pod!r}")
     if find_service_account(session) is not None:
         with kube_errors():
             session.core_v1.delete_namespaced_service_account(s.service_account_name, s.namespace)

@@ -28,6 +28,7 @@ from .steps_workload_identity import (
     SECRET_VALUE,
     SECRETS_OFFICER,
     SECRETS_USER,
+    SIDECAR_DEMO_POD,
     SUCCESS_LINE,
     USE_LABEL,
     WORKLOAD_IDENTITY_POD,
@@ -513,9 +514,9 @@ def check_workload_identity_cleaned_up(session: Session) -> CheckReport:
         workload = security.workload_identity if security is not None else None
         deleted = find_deleted_vault(session) if find_vault(session) is None else None
         return [
-            gone(
-                f"pod {WORKLOAD_IDENTITY_POD}",
-                reachable and find_pod(session, WORKLOAD_IDENTITY_POD, s.namespace),
+            *(
+                gone(f"pod {pod}", reachable and find_pod(session, pod, s.namespace))
+                for pod in (WORKLOAD_IDENTITY_POD, SIDECAR_DEMO_POD)
             ),
             gone(
                 f"service account {s.service_account_name}",

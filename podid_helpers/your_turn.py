@@ -40,6 +40,7 @@ __all__ = [
     "check_node_group_answer",
     "check_provider_answer",
     "check_scope_answer",
+    "check_subject_answer",
 ]
 
 UNANSWERED = (
@@ -331,5 +332,31 @@ def check_grants_answer(session: Session, grants: object) -> CheckReport:
         "the role assignments the series made",
         "every one of them (others may be listed too)",
         grants,
+        judge,
+    )
+
+
+# -- 09 ---------------------------------------------------------------------------------------
+
+
+def check_subject_answer(session: Session, subject: object) -> CheckReport:
+    """09: ``subject`` is what the federated credential must name for the service account."""
+    from .steps_workload_identity import subject as wanted_subject
+
+    def judge() -> str | None:
+        if not isinstance(subject, str):
+            return "give the subject as a string, as `az identity federated-credential` takes it"
+        if subject.strip() != wanted_subject(session):
+            return (
+                "Kubernetes names a service account in its tokens as "
+                "system:serviceaccount:<namespace>:<name>, exactly (case matters)"
+            )
+        return None
+
+    return _judge(
+        "Your turn 09: the subject",
+        "the subject the service account's tokens carry",
+        "the subject your credential needs",
+        subject,
         judge,
     )

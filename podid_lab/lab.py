@@ -36,6 +36,7 @@ from .registry import ARM_ROUTES
 from .store import Document, Store
 from .workload_identity.federation import Federation
 from .workload_identity.issuer import ServiceAccountIssuers
+from .workload_identity.proxy import MigrationProxy
 from .workload_identity.webhook import WorkloadIdentityWebhook
 
 ScopeHook = Callable[[str], None]
@@ -82,11 +83,13 @@ class Lab:
         self.nmi = Nmi(self)
         self.pod_secrets = PodSecrets(home)
         self.runtime = PodRuntime(self)
-        # Workload ID: issuers, federated credentials, the token exchange, the webhook; Key Vault.
+        # Workload ID: issuers, federated credentials, the token exchange, the webhook and its
+        # migration proxy; Key Vault.
         self.issuers = ServiceAccountIssuers(self)
         self.federated_credentials = FederatedCredentials(self)
         self.federation = Federation(self)
         self.webhook = WorkloadIdentityWebhook(self)
+        self.migration_proxy = MigrationProxy(self)
         self.vault_listeners = VaultListeners(self)
         self.vaults = Vaults(self)
         self.secrets = Secrets(self)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .. import klog
+from ..workload_identity.webhook import PROXY_REGISTRY, PROXY_USER_AGENT, PROXY_VERSION
 
 
 @dataclass(frozen=True)
@@ -47,7 +48,20 @@ MSAL_GO = Image(
     tags=("latest",),
     module="podid_lab.workloads.msal_go",
 )
-IMAGES = (DEMO, NMI, MSAL_GO)
+# The Workload ID migration sidecar; the lab plays it (workload_identity.proxy). Its start line is
+# mlog's text format; `{port}` is the container's port (`--proxy-port`).
+WI_PROXY = Image(
+    repository=f"{PROXY_REGISTRY}/proxy",
+    tags=(PROXY_VERSION,),
+    program=None,
+    startup_log=(
+        (
+            "proxy.go:97",
+            f'"starting the proxy server" port={{port}} userAgent="{PROXY_USER_AGENT}"',
+        ),
+    ),
+)
+IMAGES = (DEMO, NMI, MSAL_GO, WI_PROXY)
 
 
 def find(reference: str) -> Image | None:
@@ -65,6 +79,9 @@ def runnable() -> list[str]:
     return [ref for image in IMAGES for ref in image.references()]
 
 
-def startup_lines(image: Image) -> list[str]:
-    """The component's startup log, in klog format."""
-    return [klog.line("I", source, text) for source, text in image.startup_log]
+def startup_lines(image: Image, port: int = 0) -> list[str]:
+    """The component's startup log, in klog format (`port`: the container's first port)."""
+    return [
+        klog.line("I", source, text.replace("{port}", str(port)))
+        for source, text in image.startup_log
+    ]

@@ -232,7 +232,8 @@ class PodRuntime:
                     self._pump(key, record.process)
                 )
             else:
-                for line in images.startup_lines(image):
+                ports = container.get("ports") or [{}]
+                for line in images.startup_lines(image, ports[0].get("containerPort", 0)):
                     cluster.append_log(key[1], key[2], key[3], line)
             record.started = time.time()
             self._event(cluster, pod, "Started", f"Started container {container['name']}")

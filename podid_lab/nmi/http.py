@@ -72,10 +72,20 @@ def answer_as_pod(
     return _other(path)
 
 
+async def answer_for_pod(
+    lab: Lab, pod: tuple[str, str, str] | None, request: Request, path: str
+) -> Response:
+    """What the pod's request to 169.254.169.254 gets: its migration proxy's answer, if the
+    Workload ID webhook gave it one (the proxy's iptables rule sends it there), else NMI's."""
+    if pod is not None and lab.migration_proxy.intercepts(pod):
+        return await lab.migration_proxy.answer(pod, request, path)
+    return answer_as_pod(lab, pod, request, path)
+
+
 async def by_secret(request: Request) -> Response:
     lab: Lab = request.app.state.lab
     pod = lab.pod_secrets.find(lab.kube, request.path_params["secret"])
-    return answer_as_pod(lab, pod, request, "/" + request.path_params["rest"])
+    return await answer_for_pod(lab, pod, request, "/" + request.path_params["rest"])
 
 
 async def without_secret(request: Request) -> Response:
@@ -113,7 +123,7 @@ async def as_pod(request: Request) -> Response:
         return refused
     lab: Lab = request.app.state.lab
     pod = _pod_by_uid(lab, request.path_params["uid"])
-    return answer_as_pod(lab, pod, request, "/" + request.path_params["rest"])
+    return await answer_for_pod(lab, pod, request, "/" + request.path_params["rest"])
 
 
 admin_routes = [Route("/_lab/pods/{uid}/imds/{rest:path}", as_pod, methods=["GET"])]

@@ -183,6 +183,9 @@ def main(argv: list[str] | None = None) -> int:
     # The Go demo's log holds only its own klog lines; azure-identity's warnings would otherwise
     # reach stderr (Python's last-resort handler) and the pod's log.
     logging.getLogger("azure").setLevel(logging.CRITICAL)
+    # adal asks IMDS only. azure-identity's ManagedIdentityCredential would use a Workload ID
+    # token file instead when the webhook injected one, so the port hides it, as adal ignores it.
+    os.environ.pop("AZURE_FEDERATED_TOKEN_FILE", None)
     pod = f"{os.environ.get('MY_POD_NAMESPACE', '')}/{os.environ.get('MY_POD_NAME', '')}"
     klog.info("main.go:33", f"starting demo pod {pod} {os.environ.get('MY_POD_IP', '')}")
     while True:

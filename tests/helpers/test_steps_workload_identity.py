@@ -199,6 +199,37 @@ def test_remove_pod_identity_keeps_workload_id_working(migrated: Any) -> None:
     assert ph.follow_workload_identity_logs(session).succeeded
 
 
+def test_path_a_runs_the_unchanged_demo_behind_the_sidecar(migrated: Any) -> None:
+    session = migrated
+    s = session.settings
+    assert _order_error(ph.deploy_sidecar_demo, session).startswith(
+        "run 09-workload-identity (remove_pod_identity) first"
+    )
+    wanted = yaml.safe_load(ph.sidecar_demo_manifest(session))
+    annotations = wanted["metadata"]["annotations"]
+    assert annotations["azure.workload.identity/inject-proxy-sidecar"] == "true"
+    assert wanted["metadata"]["labels"] == {"azure.workload.identity/use": "true"}
+    assert wanted["spec"]["serviceAccountName"] == s.service_account_name
+    # Image and arguments are 06's: only the opt-ins differ.
+    old = yaml.safe_load(ph.demo_manifest(session))
+    assert wanted["spec"]["containers"] == old["spec"]["containers"]
+    ph.remove_pod_identity(session)
+    result = ph.deploy_sidecar_demo(session)
+    assert result.changed and result.details == (
+        "status: Running",
+        "containers: azwi-proxy, demo",
+        "init containers: azwi-proxy-init",
+    )
+    assert ph.deploy_sidecar_demo(session).already_done
+    log = ph.follow_sidecar_demo_logs(session)
+    assert log.succeeded, log.text()
+    ph.check_sidecar_demo(session, log.lines).raise_if_failed()
+    ph.check_sidecar_demo(session).raise_if_failed()  # read from the cluster this time
+    cleaned = ph.clean_up_workload_identity(session)
+    assert "deleted pod 'demo-sidecar'" in cleaned.details
+    ph.check_workload_identity_cleaned_up(session).raise_if_failed()
+
+
 def test_clean_up_removes_what_09_made_and_a_rerun_recovers(migrated: Any) -> None:
     session = migrated
     s = session.settings

@@ -262,31 +262,36 @@ def migrated(world: World) -> World:
     assign(az, vault_id, "Key Vault Secrets Officer", _learner_oid(az))
     world.secrets(az.credential).set_secret(SECRET, "Hello!")
     assign(az, vault_id, "Key Vault Secrets User", world.identity.principal_id)
-    az.msi.federated_identity_credentials.create_or_update(
+    trust_service_account(world, SA, "wi-fic")
+    apply(world, pod_manifest("quick-start"))
+    return world
+
+
+def trust_service_account(w: World, service_account: str, credential: str) -> None:
+    """A federated credential for the service account on the identity, and the annotated SA."""
+    w.az.msi.federated_identity_credentials.create_or_update(
         GROUP,
         IDENTITY,
-        "wi-fic",
+        credential,
         {
             "properties": {
-                "issuer": world.issuer,
-                "subject": f"system:serviceaccount:{NS}:{SA}",
+                "issuer": w.issuer,
+                "subject": f"system:serviceaccount:{NS}:{service_account}",
                 "audiences": [AUDIENCE],
             }
         },
     )
     apply(
-        world,
+        w,
         f"""apiVersion: v1
 kind: ServiceAccount
 metadata:
-  name: {SA}
+  name: {service_account}
   namespace: {NS}
   annotations:
-    azure.workload.identity/client-id: "{world.identity.client_id}"
+    azure.workload.identity/client-id: "{w.identity.client_id}"
 """,
     )
-    apply(world, pod_manifest("quick-start"))
-    return world
 
 
 def _learner_oid(az: Azure) -> str:
