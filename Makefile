@@ -3,9 +3,12 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+# Learners' servers in a room run from a Python every user can run (not one under /root).
+ROOM_PYTHON ?= /usr/bin/python3
+ROOM_VENV   ?= /opt/podid-room/venv
 
 .DEFAULT_GOAL := help
-.PHONY: help setup tutorial test test-fast notebooks lint typecheck format lab lab-stop lab-reset bench clean
+.PHONY: help setup tutorial test test-fast notebooks lint typecheck format lab lab-stop lab-reset bench room-venv clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -14,7 +17,7 @@ $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 10) else "Python 3.10 or newer is needed")'
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet -e '.[test,room]'
 	@touch $(STAMP)
 
 setup: $(STAMP) ## create .venv and install the tutorial, the lab and the test tools
@@ -37,9 +40,10 @@ lint: setup ## ruff check and format check, then the type checks
 	$(BIN)/ruff format --check .
 	$(MAKE) typecheck
 
-typecheck: setup ## mypy: strict on the helpers, the lab's public types
+typecheck: setup ## mypy: strict on the helpers, the lab's public types, the room
 	$(BIN)/mypy --strict podid_helpers
 	$(BIN)/mypy podid_lab
+	$(BIN)/mypy podid_room
 
 format: setup ## apply ruff's formatting and safe fixes
 	$(BIN)/ruff check --fix .
@@ -57,6 +61,12 @@ lab-reset: setup ## forget every lab resource (keeps CA, keys, secret, port)
 bench: setup ## measure the lab (start, latency, 50 learners, clusters, demo pods)
 	$(BIN)/python bench/bench_lab.py
 	$(BIN)/python bench/bench_pods.py
+
+room-venv: ## (root) the Python environment learners' servers run from in a room
+	$(ROOM_PYTHON) -m venv $(ROOM_VENV)
+	$(ROOM_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(ROOM_VENV)/bin/python -m pip install --quiet -e '.[room]'
+	chmod -R a+rX $(ROOM_VENV)
 
 clean: ## remove the virtual environment and caches
 	rm -rf $(VENV) .pytest_cache .ruff_cache test-artifacts *.egg-info

@@ -1,0 +1,140 @@
+"""The hub's configuration for a room on one machine: PAM, one Unix user and process per learner.
+
+``jupyterhub_config.py`` (the file `podid-room start` hands to JupyterHub) calls ``configure``.
+"""
+
+from __future__ import annotations
+
+import pwd
+import subprocess
+from pathlib import Path
+from typing import Any
+
+from .home import RoomHome, RoomSettings
+
+__all__ = [
+    "INSTRUCTORS",
+    "NOTEBOOKS_DIR",
+    "VIEW_SERVICE",
+    "configure",
+    "learner_bin",
+    "learner_env",
+    "stop_learner_lab",
+]
+
+VIEW_SERVICE = "podid-room"
+CULLER_SERVICE = "idle-culler"
+INSTRUCTORS = "instructors"
+NOTEBOOKS_DIR = "podid-notebooks"
+
+
+def learner_bin(settings: RoomSettings, name: str) -> str:
+    """The path of command ``name`` in the Python environment learners' servers run from."""
+    return str(Path(settings.learner_python).parent / name)
+
+
+def learner_env(settings: RoomSettings, name: str) -> dict[str, str]:
+    """The environment of learner ``name``'s server: their own lab, on free ports, in their home."""
+    home = pwd.getpwnam(name).pw_dir
+    return {
+        "PODID_LAB_HOME": f"{home}/.podid-lab",
+        "PODID_LAB_PORT": "0",
+        "PODID_SETTINGS": f"{home}/.podid/settings.json",
+        "PATH": f"{Path(settings.learner_python).parent}:/usr/local/bin:/usr/bin:/bin",
+        **settings.extra_env,
+    }
+
+
+def stop_learner_lab(settings: RoomSettings, name: str) -> None:
+    """Stop learner ``name``'s lab daemon, as them (it outlives their Jupyter server)."""
+    env = learner_env(settings, name)
+    subprocess.run(
+        [
+            "runuser",
+            "-u",
+            name,
+            "--",
+            "env",
+            *(f"{k}={v}" for k, v in env.items()),
+            learner_bin(settings, "podid-lab"),
+            "stop",
+        ],
+        capture_output=True,
+        timeout=30,
+        check=False,
+    )
+
+
+def configure(c: Any, home: RoomHome) -> None:
+    """Fill JupyterHub's config ``c`` from the room's settings."""
+    s = home.settings()
+    c.JupyterHub.ip = s.ip
+    c.JupyterHub.port = s.port
+    c.JupyterHub.hub_ip = "127.0.0.1"
+    c.JupyterHub.hub_port = s.hub_port
+    c.ConfigurableHTTPProxy.api_url = f"http://127.0.0.1:{s.proxy_api_port}"
+    c.JupyterHub.db_url = f"sqlite:///{home.root / 'jupyterhub.sqlite'}"
+    c.JupyterHub.cookie_secret_file = str(home.root / "jupyterhub_cookie_secret")
+    c.JupyterHub.pid_file = str(home.hub_pid_file)
+    c.JupyterHub.cleanup_servers = True
+    c.JupyterHub.cleanup_proxy = True
+
+    # PAM: each learner signs in with their own Unix password (never a shared one).
+    c.JupyterHub.authenticator_class = "pam"
+    c.Authenticator.allowed_users = {*s.learners, s.instructor}
+    c.Authenticator.admin_users = set()
+    c.PAMAuthenticator.open_sessions = False  # no logind to open a session with here
+
+    c.JupyterHub.spawner_class = "localprocess"
+    c.Spawner.cmd = [learner_bin(s, "jupyterhub-singleuser")]
+    c.Spawner.args = ["--ServerApp.jpserver_extensions=podid_room.progress=True"]
+    c.Spawner.default_url = "/lab"
+    c.Spawner.notebook_dir = f"~/{NOTEBOOKS_DIR}"
+    c.Spawner.http_timeout = 60
+    c.Spawner.start_timeout = 120
+    c.Spawner.environment = {
+        key: (lambda spawner, key=key: learner_env(s, spawner.user.name)[key])
+        for key in learner_env(s, s.instructor)
+    }
+    c.Spawner.post_stop_hook = lambda spawner: stop_learner_lab(s, spawner.user.name)
+
+    c.JupyterHub.load_groups = {INSTRUCTORS: {"users": [s.instructor]}}
+    c.JupyterHub.load_roles = [
+        {
+            "name": "room-instructor",
+            "description": "open the room view",
+            "scopes": [f"access:services!service={VIEW_SERVICE}"],
+            "groups": [INSTRUCTORS],
+        },
+        {
+            "name": "room-view",
+            "description": "read learners' progress through their servers",
+            "scopes": ["list:users", "read:users", "read:servers", "access:servers"],
+            "services": [VIEW_SERVICE],
+        },
+        {
+            "name": "idle-culler",
+            "description": "stop idle learners' servers",
+            "scopes": ["list:users", "read:users:activity", "read:servers", "delete:servers"],
+            "services": [CULLER_SERVICE],
+        },
+    ]
+    c.JupyterHub.services = [
+        {
+            "name": VIEW_SERVICE,
+            "display": True,
+            "oauth_no_confirm": True,
+            "url": f"http://127.0.0.1:{s.view_port}",
+            "command": [s.python, "-m", "podid_room.view"],
+            "environment": {
+                "PODID_ROOM_STUCK_AFTER_S": str(s.stuck_after_s),
+                "PODID_ROOM_POLL_S": str(s.poll_s),
+                "PODID_ROOM_LEARNERS": ",".join(s.learners),
+                "PODID_ROOM_PROXY_URL": f"http://127.0.0.1:{s.port}",
+            },
+        },
+        {
+            "name": CULLER_SERVICE,
+            "command": [s.python, "-m", "jupyterhub_idle_culler", f"--timeout={s.cull_after_s}"],
+        },
+    ]
