@@ -8,6 +8,7 @@ itself. It never reads a learner's files. Run by the hub (``python -m podid_room
 from __future__ import annotations
 
 import asyncio
+import html
 import json
 import os
 import time
@@ -98,9 +99,11 @@ class PageHandler(_Instructors):
 
     @authenticated
     def get(self) -> None:
-        """Send the page."""
+        """Send the page, with the XSRF token its requests must carry (hub's cookie-auth rule)."""
+        page = (files("podid_room") / "static" / "room.html").read_text(encoding="utf-8")
+        xsrf = html.escape(self.xsrf_token.decode("ascii"))
         self.set_header("Content-Type", "text/html; charset=utf-8")
-        self.finish((files("podid_room") / "static" / "room.html").read_text(encoding="utf-8"))
+        self.finish(page.replace("__XSRF_TOKEN__", xsrf))
 
 
 class RoomApiHandler(_Instructors):
