@@ -11,20 +11,18 @@ from pathlib import Path
 from typing import Any
 
 from .home import RoomHome, RoomSettings
+from .hub_view import apply_room_view
+from .progress import SERVER_ARG
 
 __all__ = [
-    "INSTRUCTORS",
     "NOTEBOOKS_DIR",
-    "VIEW_SERVICE",
     "configure",
     "learner_bin",
     "learner_env",
     "stop_learner_lab",
 ]
 
-VIEW_SERVICE = "podid-room"
 CULLER_SERVICE = "idle-culler"
-INSTRUCTORS = "instructors"
 NOTEBOOKS_DIR = "podid-notebooks"
 
 
@@ -87,7 +85,7 @@ def configure(c: Any, home: RoomHome) -> None:
 
     c.JupyterHub.spawner_class = "localprocess"
     c.Spawner.cmd = [learner_bin(s, "jupyterhub-singleuser")]
-    c.Spawner.args = ["--ServerApp.jpserver_extensions=podid_room.progress=True"]
+    c.Spawner.args = [SERVER_ARG]
     c.Spawner.default_url = "/lab"
     c.Spawner.notebook_dir = f"~/{NOTEBOOKS_DIR}"
     c.Spawner.http_timeout = 60
@@ -98,43 +96,32 @@ def configure(c: Any, home: RoomHome) -> None:
     }
     c.Spawner.post_stop_hook = lambda spawner: stop_learner_lab(s, spawner.user.name)
 
-    c.JupyterHub.load_groups = {INSTRUCTORS: {"users": [s.instructor]}}
-    c.JupyterHub.load_roles = [
-        {
-            "name": "room-instructor",
-            "description": "open the room view",
-            "scopes": [f"access:services!service={VIEW_SERVICE}"],
-            "groups": [INSTRUCTORS],
-        },
-        {
-            "name": "room-view",
-            "description": "read learners' progress through their servers",
-            "scopes": ["list:users", "read:users", "read:servers", "access:servers"],
-            "services": [VIEW_SERVICE],
-        },
-        {
-            "name": "idle-culler",
-            "description": "stop idle learners' servers",
-            "scopes": ["list:users", "read:users:activity", "read:servers", "delete:servers"],
-            "services": [CULLER_SERVICE],
-        },
-    ]
-    c.JupyterHub.services = [
-        {
-            "name": VIEW_SERVICE,
-            "display": True,
-            "oauth_no_confirm": True,
-            "url": f"http://127.0.0.1:{s.view_port}",
-            "command": [s.python, "-m", "podid_room.view"],
-            "environment": {
-                "PODID_ROOM_STUCK_AFTER_S": str(s.stuck_after_s),
-                "PODID_ROOM_POLL_S": str(s.poll_s),
-                "PODID_ROOM_LEARNERS": ",".join(s.learners),
-                "PODID_ROOM_PROXY_URL": f"http://127.0.0.1:{s.port}",
-            },
-        },
-        {
-            "name": CULLER_SERVICE,
-            "command": [s.python, "-m", "jupyterhub_idle_culler", f"--timeout={s.cull_after_s}"],
-        },
-    ]
+    apply_room_view(
+        c,
+        instructors=[s.instructor],
+        learners=s.learners,
+        python=s.python,
+        view_url=f"http://127.0.0.1:{s.view_port}",
+        proxy_url=f"http://127.0.0.1:{s.port}",
+        stuck_after_s=s.stuck_after_s,
+        poll_s=s.poll_s,
+        extra_roles=[
+            {
+                "name": "idle-culler",
+                "description": "stop idle learners' servers",
+                "scopes": ["list:users", "read:users:activity", "read:servers", "delete:servers"],
+                "services": [CULLER_SERVICE],
+            }
+        ],
+        extra_services=[
+            {
+                "name": CULLER_SERVICE,
+                "command": [
+                    s.python,
+                    "-m",
+                    "jupyterhub_idle_culler",
+                    f"--timeout={s.cull_after_s}",
+                ],
+            }
+        ],
+    )

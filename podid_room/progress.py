@@ -19,9 +19,11 @@ from jupyter_server.base.handlers import APIHandler
 from jupyter_server.utils import url_path_join
 from tornado import web
 
-__all__ = ["ROUTE", "read_progress"]
+__all__ = ["ROUTE", "SERVER_ARG", "read_progress"]
 
 ROUTE = "podid/progress"
+# How a learner's server is told to load this extension (jupyterhub-singleuser's command line).
+SERVER_ARG = "--ServerApp.jpserver_extensions=podid_room.progress=True"
 INTRODUCTION = "00-introduction"
 # The room view polls every few seconds; the answer costs a dozen calls to the learner's lab.
 _CACHE_S = 3.0

@@ -30,8 +30,12 @@ __all__ = ["RoomWatch", "main"]
 class RoomWatch:
     """Polls learners' progress through the hub and keeps the room's rows."""
 
-    def __init__(self, learners: list[str], stuck_after_s: float, poll_s: float) -> None:
-        self.learners = learners
+    def __init__(
+        self, learners: list[str], instructors: list[str], stuck_after_s: float, poll_s: float
+    ) -> None:
+        self.fixed = learners
+        self.instructors = set(instructors)
+        self.learners = list(learners)
         self.poll_s = poll_s
         self.standing = Standing(stuck_after_s)
         self.rows: dict[str, dict[str, Any]] = {}
@@ -63,6 +67,8 @@ class RoomWatch:
         """Read every learner once and refresh the rows."""
         users = await self._get(url_path_join(self._api, "users"))
         by_name = {u["name"]: u for u in users}
+        # Without a fixed roster (Kubernetes), every signed-up user but the instructors.
+        self.learners = self.fixed or sorted(set(by_name) - self.instructors)
         readings = await asyncio.gather(*(self._reading(n, by_name.get(n)) for n in self.learners))
         now = time.time()
         for name, (server, reading) in zip(self.learners, readings, strict=True):
@@ -118,9 +124,13 @@ class RoomApiHandler(_Instructors):
 
 async def _serve() -> None:
     prefix = os.environ["JUPYTERHUB_SERVICE_PREFIX"]
-    learners = [n for n in os.environ.get("PODID_ROOM_LEARNERS", "").split(",") if n]
+
+    def names(variable: str) -> list[str]:
+        return [n for n in os.environ.get(variable, "").split(",") if n]
+
     watch = RoomWatch(
-        learners,
+        names("PODID_ROOM_LEARNERS"),
+        names("PODID_ROOM_INSTRUCTORS"),
         stuck_after_s=float(os.environ.get("PODID_ROOM_STUCK_AFTER_S", "600")),
         poll_s=float(os.environ.get("PODID_ROOM_POLL_S", "5")),
     )
