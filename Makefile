@@ -24,7 +24,8 @@ setup: $(STAMP) ## create .venv and install the tutorial, the lab and the test t
 
 tutorial: setup ## start the lab and open JupyterLab on the notebooks
 	$(BIN)/podid-lab start
-	$(BIN)/jupyter lab --notebook-dir=notebooks $(if $(filter 0,$(shell id -u)),--allow-root)
+	$(BIN)/jupyter lab --notebook-dir=notebooks $(if $(filter 0,$(shell id -u)),--allow-root) \
+		--ServerApp.jpserver_extensions="{'podid_lab.jupyter_signin': True}"
 
 test: setup ## the whole suite: unit, lab conformance, notebooks (nbval), browser
 	$(BIN)/python -m pytest

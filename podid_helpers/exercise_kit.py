@@ -29,6 +29,7 @@ from .lookups import (
 from .steps_demo import log_line_text, pod_state
 
 if TYPE_CHECKING:
+    import requests
     from azure.core.exceptions import HttpResponseError
     from azure.mgmt.containerservice.models import ManagedCluster
 
@@ -38,7 +39,6 @@ __all__ = ["Section", "Symptom"]
 
 POD_TIMEOUT = 60.0
 IMDS_HOST = "http://169.254.169.254"
-IMDS_ANNOTATION = "lab.podid.io/imds-endpoint"
 # The tutorial's role assignments carry this description, so 07's cleanup finds leftovers.
 DESCRIPTION = "created-by: podid-tutorial"
 _KLOG = re.compile(r"^[IWEF]\d{4} \d{2}:\d{2}:\d{2}\.\d+\s+\d+\s+\S+:\d+\]")
@@ -231,16 +231,12 @@ def run_pod(session: Session, manifest: dict[str, Any]) -> str:
 def imds_get(
     session: Session, name: str, namespace: str, path: str, *, header: bool
 ) -> tuple[int, Any]:
-    """GET ``path`` from IMDS as the pod would (through its NMI); (status, JSON or text)."""
-    import requests
-
-    require_lab(session, "a notebook can reach NMI as a pod only in the lab")
+    """GET ``path`` from IMDS as the pod would (the lab's owner route asks NMI for it)."""
     pod = find_pod(session, name, namespace)
-    endpoint = ((pod.metadata.annotations or {}) if pod is not None else {}).get(IMDS_ANNOTATION)
-    if not endpoint:
+    if pod is None or not (pod.status and pod.status.pod_ip):
         raise PodidError(f"pod {name!r} in {namespace!r} is not running; run its break cell.")
-    response = requests.get(
-        endpoint + path, headers={"Metadata": "true"} if header else {}, timeout=30
+    response = lab_request(
+        session, "GET", f"/_lab/pods/{pod.metadata.uid}/imds{path}", metadata=header
     )
     try:
         return response.status_code, response.json()
@@ -329,8 +325,10 @@ def revoke(session: Session, scope: str, principal_id: str, role: str) -> bool:
 # -- the lab's admin routes ---------------------------------------------------------------------
 
 
-def lab_admin(session: Session, method: str, path: str, body: Any = None) -> Any:
-    """Call one of the lab's admin routes with its admin key (read from the lab's folder)."""
+def lab_request(
+    session: Session, method: str, path: str, body: Any = None, *, metadata: bool = False
+) -> requests.Response:
+    """Send one request to a route of the lab with its admin key (read from the lab's folder)."""
     import importlib
 
     import requests
@@ -338,14 +336,20 @@ def lab_admin(session: Session, method: str, path: str, body: Any = None) -> Any
     require_lab(session, f"{path} is a route of the lab")
     home = importlib.import_module("podid_lab.home").LabHome.from_env()
     header = importlib.import_module("podid_lab.admin").ADMIN_HEADER
-    response = requests.request(
+    headers = {header: home.admin_key(), **({"Metadata": "true"} if metadata else {})}
+    return requests.request(
         method,
         f"{session.arm_endpoint}{path}",
         json=body,
-        headers={header: home.admin_key()},
+        headers=headers,
         verify=session.verify,
         timeout=30,
     )
+
+
+def lab_admin(session: Session, method: str, path: str, body: Any = None) -> Any:
+    """Call one of the lab's admin routes; its JSON answer."""
+    response = lab_request(session, method, path, body)
     if not response.ok:
         raise PodidError(f"the lab refused {method} {path}: HTTP {response.status_code}")
     return response.json()
