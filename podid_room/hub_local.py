@@ -12,7 +12,7 @@ from typing import Any
 
 from .home import RoomHome, RoomSettings
 from .hub_view import apply_room_view
-from .progress import SERVER_ARG
+from .progress import SERVER_ARGS
 
 __all__ = [
     "NOTEBOOKS_DIR",
@@ -85,7 +85,7 @@ def configure(c: Any, home: RoomHome) -> None:
 
     c.JupyterHub.spawner_class = "localprocess"
     c.Spawner.cmd = [learner_bin(s, "jupyterhub-singleuser")]
-    c.Spawner.args = [SERVER_ARG]
+    c.Spawner.args = SERVER_ARGS
     c.Spawner.default_url = "/lab"
     c.Spawner.notebook_dir = f"~/{NOTEBOOKS_DIR}"
     c.Spawner.http_timeout = 60

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from .hub_view import apply_room_view
-from .progress import SERVER_ARG
+from .progress import SERVER_ARGS
 
 __all__ = ["HOME", "LEARNER_IMAGE", "VIEW_PORT", "configure"]
 
@@ -36,7 +36,7 @@ def configure(
     c.JupyterHub.spawner_class = "kubespawner.KubeSpawner"
     c.KubeSpawner.image = f"{LEARNER_IMAGE}:{image_tag}"
     c.KubeSpawner.cmd = ["jupyterhub-singleuser"]
-    c.KubeSpawner.args = [SERVER_ARG]
+    c.KubeSpawner.args = SERVER_ARGS
     c.KubeSpawner.default_url = "/lab"
     c.KubeSpawner.notebook_dir = f"{HOME}/podid-notebooks"
     c.KubeSpawner.environment = {

@@ -19,11 +19,15 @@ from jupyter_server.base.handlers import APIHandler
 from jupyter_server.utils import url_path_join
 from tornado import web
 
-__all__ = ["ROUTE", "SERVER_ARG", "read_progress"]
+__all__ = ["ROUTE", "SERVER_ARGS", "read_progress"]
 
 ROUTE = "podid/progress"
-# How a learner's server is told to load this extension (jupyterhub-singleuser's command line).
-SERVER_ARG = "--ServerApp.jpserver_extensions=podid_room.progress=True"
+# A learner's server (jupyterhub-singleuser's command line) loads this extension and the lab's
+# sign-in page (device codes are approved there, as under `make tutorial`).
+SERVER_ARGS = [
+    f"--ServerApp.jpserver_extensions={extension}=True"
+    for extension in ("podid_room.progress", "podid_lab.jupyter_signin")
+]
 INTRODUCTION = "00-introduction"
 # The room view polls every few seconds; the answer costs a dozen calls to the learner's lab.
 _CACHE_S = 3.0

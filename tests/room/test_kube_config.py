@@ -14,7 +14,7 @@ import pytest
 import yaml
 from traitlets.config import Config
 
-from podid_room.progress import SERVER_ARG
+from podid_room.progress import SERVER_ARGS
 
 kubespawner = pytest.importorskip("kubespawner")
 VALUES = Path(__file__).resolve().parents[2] / "podid_room" / "kube" / "values.yaml"
@@ -69,7 +69,7 @@ def test_kubespawner_builds_a_learner_pod_from_it(
     pod = asyncio.run(build())
     container = pod.spec.containers[0]
     assert container.image == "podid-tutorial-learner:0.1.0"
-    assert SERVER_ARG in container.args
+    assert container.args[-2:] == SERVER_ARGS
     env = {e.name: e.value for e in container.env}
     assert env["PODID_LAB_PORT"] == "0"
     assert env["PODID_LAB_HOME"] == "/home/jovyan/.podid-lab"
