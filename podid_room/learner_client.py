@@ -216,15 +216,17 @@ async def run_notebook(
     notebook: Path,
     think_s: float,
     prelude: tuple[str, ...] = (),
+    limit: int | None = None,
 ) -> list[CellRun]:
-    """Run ``notebook``'s code cells in a new kernel, pausing ``think_s`` before each."""
+    """Run ``notebook``'s code cells (the first ``limit``) in a new kernel, pausing ``think_s``
+    before each."""
     runs: list[CellRun] = []
     async with RemoteKernel(learner, server_url, notebook.name) as kernel:
         for code in prelude:
             error = await kernel.execute(code)
             if error:
                 raise LearnerError(f"{learner.name}: prelude failed: {error}")
-        for index, code in enumerate(code_cells(notebook)):
+        for index, code in enumerate(code_cells(notebook)[:limit]):
             await asyncio.sleep(think_s)
             began = time.monotonic()
             error = await kernel.execute(code)

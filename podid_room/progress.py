@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import subprocess
-import sys
 import time
 from typing import Any
 
@@ -34,24 +32,11 @@ _CACHE_S = 3.0
 _cache: dict[str, Any] = {}
 
 
-def _exercises() -> list[dict[str, Any]]:
-    # The same answer `podid-lab exercises --json` gives the learner in a terminal.
-    done = subprocess.run(
-        [sys.executable, "-m", "podid_lab", "exercises", "--json"],
-        capture_output=True,
-        text=True,
-        timeout=30,
-        check=False,
-    )
-    if done.returncode != 0:
-        return []
-    return [{"exercise": d["exercise"], "title": d["title"]} for d in json.loads(done.stdout)]
-
-
 def read_progress() -> dict[str, Any]:
     """Return the learner's steps (done or not), exercises passed and last failed check."""
     from podid_helpers import connect, progress
     from podid_helpers.errors import PodidError
+    from podid_helpers.exercise_kit import lab_admin
     from podid_helpers.last_failure import last_failure
     from podid_helpers.verify import check_settings_saved
     from podid_lab.home import LabHome
@@ -70,12 +55,15 @@ def read_progress() -> dict[str, Any]:
     if not running:
         return answer
     try:
-        items = progress(connect()).items
+        session = connect()
+        items = progress(session).items
+        # What `podid-lab exercises` lists: the lab's record of the exercises this learner passed.
+        passes = lab_admin(session, "GET", "/_lab/exercises")["value"]
     except PodidError as exc:
         answer["error"] = str(exc).splitlines()[0]
         return answer
     steps.extend({"notebook": i.notebook, "milestone": i.milestone, "done": i.done} for i in items)
-    answer["exercises"] = _exercises()
+    answer["exercises"] = [{"exercise": p["exercise"], "title": p["title"]} for p in passes]
     return answer
 
 
