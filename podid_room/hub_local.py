@@ -102,7 +102,7 @@ def configure(c: Any, home: RoomHome) -> None:
         learners=s.learners,
         python=s.python,
         view_url=f"http://127.0.0.1:{s.view_port}",
-        proxy_url=f"http://127.0.0.1:{s.port}",
+        proxy_url=s.url,
         stuck_after_s=s.stuck_after_s,
         poll_s=s.poll_s,
         extra_roles=[
