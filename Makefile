@@ -3,7 +3,8 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
-# Learners' servers in a room run from a Python every user can run (not one under /root).
+# Learners' servers in a room run from a Python every user can run (not one under /root), with
+# a copy of the project (the clone may sit where learners cannot read): re-run after a change.
 ROOM_PYTHON ?= /usr/bin/python3
 ROOM_VENV   ?= /opt/podid-room/venv
 
@@ -66,7 +67,8 @@ bench: setup ## measure the lab (start, latency, 50 learners, clusters, demo pod
 room-venv: ## (root) the Python environment learners' servers run from in a room
 	$(ROOM_PYTHON) -m venv $(ROOM_VENV)
 	$(ROOM_VENV)/bin/python -m pip install --quiet --upgrade pip
-	$(ROOM_VENV)/bin/python -m pip install --quiet -e '.[room]'
+	$(ROOM_VENV)/bin/python -m pip install --quiet '.[room]'
+	$(ROOM_VENV)/bin/python -m pip install --quiet --force-reinstall --no-deps .
 	chmod -R a+rX $(ROOM_VENV)
 
 clean: ## remove the virtual environment and caches
