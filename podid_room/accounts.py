@@ -18,6 +18,7 @@ from pathlib import Path
 
 __all__ = [
     "AccountError",
+    "check_name",
     "create_user",
     "generate_password",
     "remove_user",

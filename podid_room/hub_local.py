@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import pwd
 import subprocess
 from pathlib import Path
@@ -46,21 +47,23 @@ def learner_env(settings: RoomSettings, name: str) -> dict[str, str]:
 def stop_learner_lab(settings: RoomSettings, name: str) -> None:
     """Stop learner ``name``'s lab daemon, as them (it outlives their Jupyter server)."""
     env = learner_env(settings, name)
-    subprocess.run(
-        [
-            "runuser",
-            "-u",
-            name,
-            "--",
-            "env",
-            *(f"{k}={v}" for k, v in env.items()),
-            learner_bin(settings, "podid-lab"),
-            "stop",
-        ],
-        capture_output=True,
-        timeout=30,
-        check=False,
-    )
+    # A lab that does not stop in time is stopped with the learner's other processes instead.
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        subprocess.run(
+            [
+                "runuser",
+                "-u",
+                name,
+                "--",
+                "env",
+                *(f"{k}={v}" for k, v in env.items()),
+                learner_bin(settings, "podid-lab"),
+                "stop",
+            ],
+            capture_output=True,
+            timeout=30,
+            check=False,
+        )
 
 
 def configure(c: Any, home: RoomHome) -> None:
