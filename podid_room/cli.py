@@ -77,6 +77,9 @@ def main(argv: list[str] | None = None) -> None:
                 ),
             )
             print(f"room running at {settings.url} with {len(settings.learners)} learners")
+            if len(settings.learners) != args.learners:
+                print("(its learners were made at its first start; to change them: stop it with")
+                print(" `podid-room stop --remove-users`, then start again)")
             print(f"room view: {settings.url}/services/podid-room/ (as {settings.instructor})")
             print(f"passwords: podid-room roster (kept 0600 in {home.roster_file})")
         elif args.command == "stop":
