@@ -11,10 +11,14 @@ WHEELHOUSE_DIR ?= dist/wheelhouse
 OFFLINE ?=
 VENDOR := tools/vendor/node_modules/.package-lock.json
 JUPYTER_PAGES := $(VENV)/etc/jupyter/jupyter_server_config.d/podid_lab.json
+# Learners' servers in a room run from a Python every user can run (not one under /root), with
+# a copy of the project (the clone may sit where learners cannot read): re-run after a change.
+ROOM_PYTHON ?= /usr/bin/python3
+ROOM_VENV   ?= /opt/podid-room/venv
 
 .DEFAULT_GOAL := help
 .PHONY: help install setup tutorial test test-fast notebooks lint typecheck format lab lab-stop \
-	lab-reset bench preflight wheelhouse handout site slides uninstall clean
+	lab-reset bench preflight wheelhouse handout site slides uninstall room-venv clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -33,7 +37,7 @@ endif
 
 $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet -e '.[test,room]'
 	@touch $@ $(LEARNER_STAMP) $(SITE_STAMP)
 
 $(SITE_STAMP): pyproject.toml | $(LEARNER_STAMP)
@@ -76,9 +80,10 @@ lint: setup ## ruff check and format check, then the type checks
 	$(BIN)/ruff format --check .
 	$(MAKE) typecheck
 
-typecheck: setup ## mypy: strict on the helpers, the lab's public types
+typecheck: setup ## mypy: strict on the helpers, the lab's public types, the room
 	$(BIN)/mypy --strict podid_helpers
 	$(BIN)/mypy podid_lab
+	$(BIN)/mypy podid_room
 
 format: setup ## apply ruff's formatting and safe fixes
 	$(BIN)/ruff check --fix .
@@ -97,6 +102,13 @@ bench: setup ## measure the lab (start, latency, 50 learners, clusters, demo pod
 	$(BIN)/python bench/bench_lab.py
 	$(BIN)/python bench/bench_pods.py
 	$(BIN)/python bench/bench_events.py
+
+room-venv: ## (root) the Python environment learners' servers run from in a room
+	$(ROOM_PYTHON) -m venv $(ROOM_VENV)
+	$(ROOM_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(ROOM_VENV)/bin/python -m pip install --quiet '.[room]'
+	$(ROOM_VENV)/bin/python -m pip install --quiet --force-reinstall --no-deps .
+	chmod -R a+rX $(ROOM_VENV)
 
 preflight: install ## check this machine is ready for the tutorial (Python, kubectl, lab, port, disk)
 	$(BIN)/podid-tutorial preflight

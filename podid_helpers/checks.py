@@ -8,6 +8,7 @@ from dataclasses import KW_ONLY, dataclass
 from functools import partial
 
 from .errors import CheckFailedError
+from .last_failure import remember_failure
 from .redact import Secret, mask_secret
 
 __all__ = ["CheckReport", "CheckResult"]
@@ -100,6 +101,7 @@ class CheckResult:
     def raise_if_failed(self) -> CheckResult:
         """Return ``self`` if it passed, else raise ``CheckFailedError`` with its text."""
         if not self.passed:
+            remember_failure(self.text())
             raise CheckFailedError(self.text())
         return self
 
@@ -147,6 +149,7 @@ class CheckReport:
     def raise_if_failed(self) -> CheckReport:
         """Return ``self`` if every result passed, else raise with the failed results only."""
         if self.failures:
-            lines = [self._summary(), *(r.text() for r in self.failures)]
-            raise CheckFailedError("\n".join(lines))
+            text = "\n".join([self._summary(), *(r.text() for r in self.failures)])
+            remember_failure(text)
+            raise CheckFailedError(text)
         return self
