@@ -43,7 +43,8 @@ __all__ = [
     "grant_identity_operator",
 ]
 
-# az waits 30 s after granting Managed Identity Operator; the lab needs none, Azure some.
+# az waits 30 s after granting Managed Identity Operator; Azure needs some, the lab none (its
+# role assignments hold at once unless replication_delay_seconds says otherwise, which 08 uses).
 PROPAGATION_WAIT = 1.0
 
 
@@ -171,8 +172,10 @@ def _put_cluster(session: Session, cluster: ManagedCluster, what: str) -> Manage
         return wait_for_poller(poller, what, state)
 
 
-def add_pod_identity(session: Session, *, propagation_wait: float = PROPAGATION_WAIT) -> StepResult:
+def add_pod_identity(session: Session, *, propagation_wait: float | None = None) -> StepResult:
     """Do what ``az aks pod-identity add`` does: grant, wait, then add the pod identity."""
+    if propagation_wait is None:
+        propagation_wait = PROPAGATION_WAIT if session.mode == "azure" else 0.0
     from azure.mgmt.containerservice import models as m
 
     s = session.settings
