@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from tools.notebook_lab import NOTEBOOK_NAME, NOTEBOOKS, FreshLab
+from tools.notebook_lab import FAST_KNOBS, NOTEBOOK_NAME, NOTEBOOKS, FreshLab
 
 SANITIZE = Path(__file__).parent / "tests" / "notebooks" / "nbval_sanitize.cfg"
 _active: dict[str, Any] = {}
@@ -44,7 +44,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 def _enter() -> None:
-    lab = FreshLab().__enter__()
+    lab = FreshLab(**FAST_KNOBS).__enter__()
     _active["lab"] = lab
     _active["saved"] = dict(os.environ)
     os.environ.clear()
