@@ -10,9 +10,14 @@ SITE_STAMP    := $(VENV)/.installed-site
 WHEELHOUSE_DIR ?= dist/wheelhouse
 OFFLINE ?=
 VENDOR := tools/vendor/node_modules/.package-lock.json
+# Test workers: most tests wait on a lab or a subprocess, so more workers than cores pay.
+# Each worker starts labs of its own; a module (and the notebook series) stays on one worker.
+JOBS ?= 4
+PARALLEL := -n $(JOBS) --dist loadgroup
+JUNIT := test-artifacts/junit.xml
 
 .DEFAULT_GOAL := help
-.PHONY: help install setup tutorial test test-fast notebooks lint typecheck format lab lab-stop \
+.PHONY: help install setup tutorial test test-fast timings notebooks lint typecheck format lab lab-stop \
 	lab-reset bench preflight wheelhouse handout site slides uninstall clean
 
 help: ## list the targets
@@ -57,10 +62,13 @@ tutorial: install ## start the lab and open JupyterLab on the notebooks
 		--ServerApp.terminado_settings="{'shell_command': ['bash']}"
 
 test: setup ## the whole suite: unit, lab conformance, notebooks (nbval), browser
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest $(PARALLEL) --junitxml=$(JUNIT)
 
-test-fast: setup ## everything but the notebooks and the browser
-	$(BIN)/python -m pytest tests -m 'not slow'
+test-fast: setup ## the everyday loop: everything not marked slow (no notebooks, az, browser)
+	$(BIN)/python -m pytest $(PARALLEL) tests -m 'not slow'
+
+timings: ## the last `make test`'s 20 slowest tests and each notebook's time
+	$(PYTHON) bench/timings.py $(JUNIT)
 
 notebooks: setup ## re-run notebooks/NN-*.ipynb on a fresh lab and store their outputs
 	$(BIN)/python tools/regenerate_notebooks.py
