@@ -15,10 +15,15 @@ JUPYTER_PAGES := $(VENV)/etc/jupyter/jupyter_server_config.d/podid_lab.json
 # a copy of the project (the clone may sit where learners cannot read): re-run after a change.
 ROOM_PYTHON ?= /usr/bin/python3
 ROOM_VENV   ?= /opt/podid-room/venv
+# Test workers: most tests wait on a lab or a subprocess, so more workers than cores pay.
+# Each worker starts labs of its own; a module (and the notebook series) stays on one worker.
+JOBS ?= 4
+PARALLEL := -n $(JOBS) --dist loadgroup
+JUNIT := test-artifacts/junit.xml
 
 .DEFAULT_GOAL := help
-.PHONY: help install setup tutorial test test-fast notebooks lint typecheck format lab lab-stop \
-	lab-reset bench preflight wheelhouse handout site slides uninstall room-venv clean
+.PHONY: help install setup tutorial test test-fast timings notebooks lint typecheck format lab \
+	lab-stop lab-reset bench preflight wheelhouse handout site slides uninstall room-venv clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -67,10 +72,13 @@ tutorial: install ## start the lab and open JupyterLab on the notebooks
 		--ServerApp.terminado_settings="{'shell_command': ['bash']}"
 
 test: setup ## the whole suite: unit, lab conformance, notebooks (nbval), browser
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest $(PARALLEL) --junitxml=$(JUNIT)
 
-test-fast: setup ## everything but the notebooks and the browser
-	$(BIN)/python -m pytest tests -m 'not slow'
+test-fast: setup ## the everyday loop: everything not marked slow (no notebooks, az, browser)
+	$(BIN)/python -m pytest $(PARALLEL) tests -m 'not slow'
+
+timings: ## the last `make test`'s 20 slowest tests and each notebook's time
+	$(PYTHON) bench/timings.py $(JUNIT)
 
 notebooks: setup ## re-run notebooks/NN-*.ipynb on a fresh lab and store their outputs
 	$(BIN)/python tools/regenerate_notebooks.py

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from types import TracebackType
 from typing import Any, Protocol, TypeVar
 
@@ -124,6 +124,20 @@ def wait_for_poller(
         return poller.result()
 
 
+# The first re-check comes this soon, then the pause doubles up to the caller's interval: a
+# change that is quick (the lab, a pod starting) is seen at once, a slow one (Azure registering a
+# feature) is asked about no more often than the interval.
+FIRST_RECHECK_SECONDS = 0.05
+
+
+def poll_delays(interval: float) -> Iterator[float]:
+    """The pauses between checks: doubling from FIRST_RECHECK_SECONDS up to ``interval``."""
+    delay = min(FIRST_RECHECK_SECONDS, interval)
+    while True:
+        yield delay
+        delay = min(delay * 2, interval)
+
+
 def wait_until(
     what: str,
     probe: Callable[[], tuple[bool, str]],
@@ -134,9 +148,10 @@ def wait_until(
     """Call ``probe`` until it returns ``(True, state)`` or ``timeout`` passes; return the last."""
     with LiveStatus(what) as live:
         deadline = time.monotonic() + timeout
+        delays = poll_delays(interval)
         while True:
             ok, state = probe()
             if ok or time.monotonic() >= deadline:
                 return ok, state
             live.show(state)
-            time.sleep(interval)
+            time.sleep(next(delays))

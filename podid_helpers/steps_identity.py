@@ -43,7 +43,8 @@ __all__ = [
     "grant_identity_operator",
 ]
 
-# az waits 30 s after granting Managed Identity Operator; the lab needs none, Azure some.
+# az waits 30 s after granting Managed Identity Operator; Azure needs some, the lab none (its
+# role assignments hold at once unless replication_delay_seconds says otherwise, which 08 uses).
 PROPAGATION_WAIT = 1.0
 
 
@@ -232,8 +233,11 @@ def remove_pod_identity(session: Session, cluster: ManagedCluster) -> bool:
     return True
 
 
-def add_pod_identity(session: Session, *, propagation_wait: float = PROPAGATION_WAIT) -> StepResult:
+def add_pod_identity(session: Session, *, propagation_wait: float | None = None) -> StepResult:
     """Do what ``az aks pod-identity add`` does: grant, wait, then add the pod identity."""
+    if propagation_wait is None:
+        propagation_wait = PROPAGATION_WAIT if session.mode == "azure" else 0.0
+
     s = session.settings
     cluster = require_cluster(session)
     if not pod_identity_enabled(cluster):

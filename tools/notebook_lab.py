@@ -18,6 +18,22 @@ ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = ROOT / "notebooks"
 # The series: notebooks/NN-slug.ipynb. Anything else in the folder is not part of it.
 NOTEBOOK_NAME = re.compile(r"\d{2}-[a-z0-9-]+\.ipynb")
+# The lab's waits, shortened for the notebook runs (nbval, regenerate, each notebook alone): what
+# a notebook prints does not depend on them, only how long a learner watches a spinner. The
+# durations stay above 0 so every operation takes the path it takes for a learner (201 and a
+# poll, Registering before Registered); Retry-After: 0 leaves the polling pace to the helpers.
+FAST_KNOBS: dict[str, float] = {
+    "retry_after_seconds": 0,
+    "feature_registration_seconds": 0.2,
+    "provider_registration_seconds": 0.2,
+    "cluster_create_seconds": 0.2,
+    "cluster_delete_seconds": 0.2,
+    "resource_group_delete_seconds": 0.1,
+    "namespace_delete_seconds": 0.1,
+    "pod_termination_seconds": 0.1,
+    # adal's retry waits (2+6+14+30+60 s per failed call on Azure) in about a second.
+    "time_scale": 0.01,
+}
 
 
 def notebook_paths() -> list[Path]:

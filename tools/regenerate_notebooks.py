@@ -17,12 +17,12 @@ from pathlib import Path
 import nbformat
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from notebook_lab import FreshLab, execute, notebook_paths, strip_volatile
+from notebook_lab import FAST_KNOBS, FreshLab, execute, notebook_paths, strip_volatile
 
 
 def main(argv: list[str]) -> int:
     paths = [Path(a).resolve() for a in argv] or notebook_paths()
-    with FreshLab() as lab:
+    with FreshLab(**FAST_KNOBS) as lab:
         for path in paths:
             started = time.monotonic()
             book = strip_volatile(execute(path, lab.env))

@@ -259,11 +259,16 @@ def _learner_path(page, jupyter: str) -> None:  # type: ignore[no-untyped-def]
         panel = _open(page, jupyter, name)
         _run_all(page, panel)
         # Run All runs every step, then stops at the Your turn: no solution runs by itself.
+        # Wait for that error and a verify cell's ✓ rather than counting at once: under load
+        # the run can look idle before its last cells have rendered.
+        expect(
+            panel.locator(".jp-RenderedText[data-mime-type='application/vnd.jupyter.error']").first
+        ).to_be_visible()
+        checks = panel.locator(".jp-RenderedHTMLCommon", has_text="✓")
+        expect(checks.first).to_be_visible()
         errors = _errors(panel)
         assert len(errors) == 1, f"{name}: {errors}"
         assert "Your turn" in errors[0] and "(not answered)" in errors[0], f"{name}: {errors}"
-        checks = panel.locator(".jp-RenderedHTMLCommon", has_text="✓")
-        assert checks.count() >= 1, f"{name}: no verify cell shows ✓"
         assert panel.locator(".jp-RenderedHTMLCommon", has_text="✗").count() == 0, name
 
     log = panel.locator(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import podid_helpers as ph
-from podid_helpers.live import LiveStatus, wait_until
+from podid_helpers.live import LiveStatus, poll_delays, wait_until
 
 
 def test_headless_status_prints_nothing(monkeypatch: Any, capsys: Any) -> None:
@@ -63,3 +63,13 @@ def test_in_jupyterlab_one_display_is_updated_then_emptied(monkeypatch: Any) -> 
     assert shown[0].startswith("⏳ creating cluster aks — Creating (")
     assert shown[-1] == ""
     assert len(shown) == 3
+
+
+def test_checks_start_quick_and_slow_down_to_the_interval() -> None:
+    delays = poll_delays(1.0)
+    assert [next(delays) for _ in range(7)] == [0.05, 0.1, 0.2, 0.4, 0.8, 1.0, 1.0]
+
+
+def test_an_interval_below_the_first_recheck_is_kept() -> None:
+    delays = poll_delays(0.02)
+    assert [next(delays) for _ in range(3)] == [0.02, 0.02, 0.02]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import stat
 import subprocess
 import sys
@@ -48,8 +49,27 @@ def client(home: LabHome) -> ResourceManagementClient:
 
 
 def restart_on_same_port(home: LabHome) -> None:
+    """Start the lab again on its ports once a killed lab's processes have let them go."""
     port = int(home.port_file.read_text())
+    ports = [port]
+    if home.imds_port_file.exists():
+        ports.append(int(home.imds_port_file.read_text()))
+    # A killed lab's children (pods) notice within a second or so and close what they inherited.
+    deadline = time.monotonic() + 15
+    while not all(_free(p) for p in ports):
+        assert time.monotonic() < deadline, f"ports {ports} still in use after the lab was killed"
+        time.sleep(0.1)
     start(home, port=port)
+
+
+def _free(port: int) -> bool:
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
 
 
 def test_start_is_idempotent_and_status_tells(own_lab: LabHome) -> None:

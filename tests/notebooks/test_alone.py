@@ -11,24 +11,14 @@ from pathlib import Path
 import pytest
 from nbclient.exceptions import CellExecutionError
 
-from tools.notebook_lab import FreshLab, execute, notebook_paths
+from tools.notebook_lab import FAST_KNOBS, FreshLab, execute, notebook_paths
 
 pytestmark = pytest.mark.slow
-
-# Outputs are not compared here (nbval does that), so the lab may move faster than learners see.
-FAST = {
-    "feature_registration_seconds": 0.2,
-    "provider_registration_seconds": 0.2,
-    "cluster_create_seconds": 0.2,
-    "cluster_delete_seconds": 0.2,
-    "resource_group_delete_seconds": 0.1,
-    "pod_termination_seconds": 0.1,
-}
 
 
 @pytest.fixture(scope="module")
 def lab() -> Iterator[FreshLab]:
-    with FreshLab(**FAST) as fresh:
+    with FreshLab(**FAST_KNOBS) as fresh:
         yield fresh
 
 
