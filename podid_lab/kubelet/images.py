@@ -53,7 +53,7 @@ MSAL_GO = Image(
 WI_PROXY = Image(
     repository=f"{PROXY_REGISTRY}/proxy",
     tags=(PROXY_VERSION,),
-    program=None,
+    module=None,
     startup_log=(
         (
             "proxy.go:97",
