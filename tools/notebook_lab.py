@@ -31,8 +31,6 @@ FAST_KNOBS: dict[str, float] = {
     "resource_group_delete_seconds": 0.1,
     "namespace_delete_seconds": 0.1,
     "pod_termination_seconds": 0.1,
-    # adal's retry waits (2+6+14+30+60 s per failed call on Azure) in about a second.
-    "time_scale": 0.01,
 }
 
 
