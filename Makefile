@@ -22,7 +22,7 @@ PARALLEL := -n $(JOBS) --dist loadgroup
 JUNIT := test-artifacts/junit.xml
 
 .DEFAULT_GOAL := help
-.PHONY: help install setup tutorial test test-fast timings notebooks lint typecheck format lab \
+.PHONY: help install setup tutorial test test-fast timings notebooks lint typecheck format messages lab \
 	lab-stop lab-reset bench preflight wheelhouse handout site slides uninstall room-venv clean
 
 help: ## list the targets
@@ -96,6 +96,16 @@ typecheck: setup ## mypy: strict on the helpers, the lab's public types, the roo
 format: setup ## apply ruff's formatting and safe fixes
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
+
+LOCALE := podid_helpers/locale
+# The template is an intermediate (build/ is not committed); the .po and its .mo are.
+messages: setup ## extract the helpers' messages, merge them into the Japanese catalog, compile it
+	mkdir -p build
+	$(BIN)/pybabel extract -F pyproject.toml --no-location --sort-output --omit-header \
+		-o build/podid_helpers.pot podid_helpers
+	$(BIN)/pybabel update -D podid_helpers -i build/podid_helpers.pot -d $(LOCALE) -l ja \
+		--no-fuzzy-matching --ignore-obsolete
+	$(BIN)/pybabel compile -D podid_helpers -d $(LOCALE) -l ja --statistics
 
 lab: setup ## start the lab in the background
 	$(BIN)/podid-lab start

@@ -8,6 +8,7 @@ from dataclasses import KW_ONLY, dataclass
 from functools import partial
 
 from .errors import CheckFailedError
+from .i18n import _, ngettext
 from .last_failure import remember_failure
 from .redact import Secret, mask_secret
 
@@ -24,7 +25,7 @@ def _show(value: object) -> str:
     if isinstance(value, Secret):
         return mask_secret(value)
     if value is None:
-        return "(none)"
+        return _("(none)")
     return str(value)
 
 
@@ -57,14 +58,14 @@ class CheckResult:
         """Return the plain-text rendering (the same on every run for the same result)."""
         if self.passed:
             return f"✓ {self.name} — {_show(self.observed)}"
-        lines = [
-            f"✗ {self.name}",
-            f"  observed: {_show(self.observed)}",
-            f"  expected: {_show(self.expected)}",
-        ]
-        if self.hint:
-            lines.append(f"  hint: {self.hint}")
+        lines = [f"✗ {self.name}", *(f"  {label}: {value}" for label, value in self._rows())]
         return "\n".join(lines)
+
+    def _rows(self) -> list[tuple[str, str]]:
+        rows = [(_("observed"), _show(self.observed)), (_("expected"), _show(self.expected))]
+        if self.hint:
+            rows.append((_("hint"), self.hint))
+        return rows
 
     def as_dict(self) -> dict[str, object]:
         """Return the result as JSON-ready data (secrets masked, as in the text)."""
@@ -86,13 +87,10 @@ class CheckResult:
         if self.passed:
             observed = _escape(_show(self.observed))
             return f"<div>{_mark_html(True)} {name} — <code>{observed}</code></div>"
-        rows = [("observed", _show(self.observed)), ("expected", _show(self.expected))]
-        if self.hint:
-            rows.append(("hint", self.hint))
         cells = "".join(
-            f'<tr><th style="text-align:left;padding-right:1em">{label}</th>'
+            f'<tr><th style="text-align:left;padding-right:1em">{_escape(label)}</th>'
             f'<td style="text-align:left">{_escape(value)}</td></tr>'
-            for label, value in rows
+            for label, value in self._rows()
         )
         return (
             f'<div>{_mark_html(False)} {name}<table style="margin-left:1.5em">{cells}</table></div>'
@@ -130,7 +128,10 @@ class CheckReport:
     def _summary(self) -> str:
         count = len(self.results)
         ok = count - len(self.failures)
-        return f"{self.title}: {ok} of {count} check{'s' if count != 1 else ''} passed"
+        passed = ngettext(
+            "{ok} of {count} check passed", "{ok} of {count} checks passed", count
+        ).format(ok=ok, count=count)
+        return f"{self.title}: {passed}"
 
     def text(self) -> str:
         """Return the plain-text rendering: a summary line, then one block per result."""

@@ -21,6 +21,8 @@ import re
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
+from .i18n import N_, _, ngettext
+
 if TYPE_CHECKING:  # only attributes are read: importing the SDKs here would slow every import
     from azure.core.exceptions import HttpResponseError
     from kubernetes.client.exceptions import ApiException
@@ -53,7 +55,9 @@ class InvalidSettingError(PodidError, ValueError):
     def __init__(self, problems: Iterable[str]) -> None:
         self.problems: tuple[str, ...] = tuple(problems)
         count = len(self.problems)
-        head = "1 setting is invalid:" if count == 1 else f"{count} settings are invalid:"
+        head = ngettext(
+            "{count} setting is invalid:", "{count} settings are invalid:", count
+        ).format(count=count)
         super().__init__("\n".join([head, *(f"  - {p}" for p in self.problems)]))
 
 
@@ -63,7 +67,7 @@ class StepOrderError(PodidError):
     def __init__(self, step: str, missing: str) -> None:
         self.step = step
         self.missing = missing
-        super().__init__(f"run {step} first: {missing}")
+        super().__init__(_("run {step} first: {missing}").format(step=step, missing=missing))
 
 
 class LabNotRunningError(PodidError, ConnectionError):
@@ -101,54 +105,54 @@ class CheckFailedError(PodidError, AssertionError):
 
 
 def _status_label(status: int | None) -> str:
-    return f"HTTP {status}" if status is not None else "no status"
+    return f"HTTP {status}" if status is not None else _("no status")
 
 
 def _compose(sentence: str, code: str, source: str, detail: str) -> str:
     lines = [f"{sentence} [{code}]"]
     if detail:
-        lines.append(f"{source} said: {detail}")
+        lines.append(_("{source} said: {detail}").format(source=source, detail=detail))
     return "\n".join(lines)
 
 
 _AZURE_SENTENCES = {
-    "AuthorizationFailed": (
+    "AuthorizationFailed": N_(
         "Your identity has no role that allows this action on this scope. Assign a role that "
         "does, or wait a minute and retry if you have just assigned one (role assignments take "
         "a while to propagate)."
     ),
-    "LinkedAuthorizationFailed": (
+    "LinkedAuthorizationFailed": N_(
         "The cluster's own identity has no role over a resource this needs (for pod identity: "
         "Managed Identity Operator over the managed identity). Grant it, or wait a minute if "
         "it was just granted."
     ),
-    "ResourceNotFound": (
+    "ResourceNotFound": N_(
         "Azure cannot find this resource. Check the names in your settings, or run the step "
         "that creates it first."
     ),
-    "ResourceGroupNotFound": (
+    "ResourceGroupNotFound": N_(
         "The resource group does not exist. Check resource_group in your settings, or run "
         "02-create-cluster, which creates it."
     ),
-    "PrincipalNotFound": (
+    "PrincipalNotFound": N_(
         "The identity's service principal is not visible yet: a new managed identity takes a "
         "minute or two to replicate in Entra ID. Wait a moment and run the cell again."
     ),
-    "RoleAssignmentExists": (
+    "RoleAssignmentExists": N_(
         "This role is already assigned to this identity at this scope, so there is nothing to do."
     ),
-    "MissingSubscriptionRegistration": (
+    "MissingSubscriptionRegistration": N_(
         "The subscription is not registered for this resource provider. Run "
         "01-prepare-subscription, which registers it, then run this cell again."
     ),
-    "AADSTS7000215": (
+    "AADSTS7000215": N_(
         "Entra ID rejected the client secret. Check that you use the secret's value (shown once, "
         "when it was created), not its ID, and that it has not expired."
     ),
-    "InvalidAuthenticationToken": (
+    "InvalidAuthenticationToken": N_(
         "Azure rejected the access token. Run connect() again to get a fresh credential."
     ),
-    "ExpiredAuthenticationToken": (
+    "ExpiredAuthenticationToken": N_(
         "The access token has expired. Run connect() again to get a fresh credential."
     ),
 }
@@ -159,11 +163,15 @@ _FEATURE_NOT_REGISTERED = re.compile(
 )
 
 _AZURE_BY_STATUS = {
-    401: "Azure did not accept your credentials. Run connect() again and check how you sign in.",
-    403: "Azure refused this action for your identity.",
-    404: "Azure cannot find this resource. Run the step that creates it first.",
-    409: "Azure reports a conflict: the resource is busy or in a different state. Retry shortly.",
-    429: "Azure is throttling requests. Wait a minute and run the cell again.",
+    401: N_(
+        "Azure did not accept your credentials. Run connect() again and check how you sign in."
+    ),
+    403: N_("Azure refused this action for your identity."),
+    404: N_("Azure cannot find this resource. Run the step that creates it first."),
+    409: N_(
+        "Azure reports a conflict: the resource is busy or in a different state. Retry shortly."
+    ),
+    429: N_("Azure is throttling requests. Wait a minute and run the cell again."),
 }
 
 
@@ -181,35 +189,37 @@ def translate_azure_error(exc: HttpResponseError) -> AzureOperationError:
     code, message = _azure_code_and_message(exc)
     feature = _FEATURE_NOT_REGISTERED.search(message)
     if feature:
-        sentence = (
-            f"The preview feature {feature.group('feature')} is not registered on this "
+        sentence = _(
+            "The preview feature {feature} is not registered on this "
             "subscription. Run 01-prepare-subscription and wait until it shows Registered."
-        )
+        ).format(feature=feature.group("feature"))
     elif code in _AZURE_SENTENCES:
-        sentence = _AZURE_SENTENCES[code]
+        sentence = _(_AZURE_SENTENCES[code])
     elif (code or "").startswith("AADSTS"):
-        sentence = "Entra ID refused the sign-in. Check the tenant, the client ID and the secret."
+        sentence = _(
+            "Entra ID refused the sign-in. Check the tenant, the client ID and the secret."
+        )
     elif exc.status_code in _AZURE_BY_STATUS:
-        sentence = _AZURE_BY_STATUS[exc.status_code]
+        sentence = _(_AZURE_BY_STATUS[exc.status_code])
     else:
-        sentence = "Azure refused the request."
+        sentence = _("Azure refused the request.")
     return AzureOperationError(
         sentence, code=code, status=exc.status_code, detail=_first_line(message)
     )
 
 
 _KUBE_SENTENCES = {
-    "NotFound": (
+    "NotFound": N_(
         "Kubernetes cannot find this object. Check the name and namespace, or run the step "
         "that creates it first."
     ),
-    "AlreadyExists": "An object with this name already exists in the cluster.",
-    "Conflict": "The object changed while this request was in flight. Run the cell again.",
-    "Forbidden": (
+    "AlreadyExists": N_("An object with this name already exists in the cluster."),
+    "Conflict": N_("The object changed while this request was in flight. Run the cell again."),
+    "Forbidden": N_(
         "Kubernetes refused this action for your user. Fetch the cluster credentials again "
         "(02-create-cluster writes them)."
     ),
-    "Unauthorized": (
+    "Unauthorized": N_(
         "Kubernetes did not accept your credentials. Fetch the cluster credentials again "
         "(02-create-cluster writes them)."
     ),
@@ -231,7 +241,7 @@ def translate_kube_error(exc: ApiException) -> KubernetesOperationError:
         reason = body.get("reason") or None
         message = str(body.get("message", ""))
     reason = reason or _KUBE_REASON_BY_STATUS.get(status or 0) or exc.reason
-    sentence = _KUBE_SENTENCES.get(reason or "", "The Kubernetes API refused the request.")
+    sentence = _(_KUBE_SENTENCES.get(reason or "", N_("The Kubernetes API refused the request.")))
     return KubernetesOperationError(
         sentence, reason=reason, status=status, detail=_first_line(message)
     )

@@ -16,9 +16,11 @@ from typing import Any
 
 import ipywidgets as widgets  # type: ignore[import-untyped]
 
+from .i18n import N_, _, ngettext
 from .redact import display_path
 from .settings import (
     AZURE_REGIONS,
+    OPTIONAL_FIELDS,
     SETTING_FIELDS,
     Settings,
     Violation,
@@ -37,19 +39,26 @@ __all__ = ["SettingsForm", "is_headless", "settings_form"]
 _escape = partial(html.escape, quote=False)
 
 _LABELS = {
-    "subscription_id": "Subscription ID",
-    "location": "Location",
-    "resource_group": "Resource group",
-    "cluster_name": "AKS cluster",
-    "identity_name": "Managed identity",
-    "pod_identity_name": "Pod identity",
-    "namespace": "Namespace",
-    "key_vault_name": "Key Vault",
-    "secret_name": "Secret name",
-    "service_account_name": "Service account",
-    "federated_credential_name": "Federated credential",
+    "subscription_id": N_("Subscription ID"),
+    "location": N_("Location"),
+    "resource_group": N_("Resource group"),
+    "cluster_name": N_("AKS cluster"),
+    "identity_name": N_("Managed identity"),
+    "pod_identity_name": N_("Pod identity"),
+    "namespace": N_("Namespace"),
+    "key_vault_name": N_("Key Vault"),
+    "secret_name": N_("Secret name"),
+    "service_account_name": N_("Service account"),
+    "federated_credential_name": N_("Federated credential"),
+    "language": N_("Language"),
 }
-_DEFAULT_SUBSCRIPTION = "(your default subscription)"
+_DEFAULT_SUBSCRIPTION = N_("(your default subscription)")
+# The language choice: unset ("") follows the notebook's folder; each language named in itself.
+_LANGUAGE_CHOICES = (
+    (N_("(the notebook's folder decides)"), ""),
+    ("English", "en"),
+    ("日本語", "ja"),
+)
 _RED = "#b00020"
 _GREEN = "#1b5e20"
 
@@ -81,7 +90,8 @@ class SettingsForm:
 
     def __init__(self, settings: Settings, *, path: Path, interactive: bool) -> None:
         self._path = path
-        # An empty subscription field means "your default subscription" (None).
+        # An empty optional field means "decide for me" (None): the default subscription, the
+        # notebook folder's language.
         self._values = {name: getattr(settings, name) or "" for name in SETTING_FIELDS}
         self._saved = saved_settings(path=path)
         self._problems: list[Violation] = []
@@ -92,7 +102,8 @@ class SettingsForm:
     def settings(self) -> Settings:
         """The settings as currently entered (possibly invalid)."""
         values: dict[str, Any] = dict(self._values)
-        values["subscription_id"] = values["subscription_id"] or None
+        for name in OPTIONAL_FIELDS:
+            values[name] = values[name] or None
         return Settings(**values)
 
     @property
@@ -106,14 +117,23 @@ class SettingsForm:
         return self._view.save.disabled if self._view else bool(self._problems)
 
     @property
+    def is_saved(self) -> bool:
+        """Whether the values shown are valid and are the ones in the settings file."""
+        return not self._problems and self.settings == self._saved
+
+    @property
     def status(self) -> str:
         """The status line shown beside Save, as plain text."""
         if self._problems:
             count = len(self._problems)
-            return f"not saved: fix the {count} problem{'s' if count > 1 else ''} marked above"
-        if self.settings == self._saved:
-            return f"saved to {display_path(self._path)}"
-        return "not saved yet: click Save to keep these values"
+            return ngettext(
+                "not saved: fix the {count} problem marked above",
+                "not saved: fix the {count} problems marked above",
+                count,
+            ).format(count=count)
+        if self.is_saved:
+            return _("saved to {path}").format(path=display_path(self._path))
+        return _("not saved yet: click Save to keep these values")
 
     def error(self, field: str) -> str:
         """The error shown beside ``field`` as plain text, or "" when it is valid."""
@@ -152,19 +172,24 @@ class SettingsForm:
 
     def _rows(self) -> list[tuple[str, str]]:
         current = self.settings
-        rows = [(name, getattr(current, name) or _DEFAULT_SUBSCRIPTION) for name in SETTING_FIELDS]
+        # An unset language shows no row: the form reads as it did before languages existed.
+        rows = [
+            (name, getattr(current, name) or _(_DEFAULT_SUBSCRIPTION))
+            for name in SETTING_FIELDS
+            if not (name == "language" and current.language is None)
+        ]
         rows.append(("node_resource_group", current.node_resource_group))
         return rows
 
     def _status_html(self) -> str:
-        colour = _GREEN if self.status.startswith("saved") else _RED
+        colour = _GREEN if self.is_saved else _RED
         return f'<span style="color:{colour}">{_escape(self.status)}</span>'
 
     def text(self) -> str:
         """The plain-text rendering: the values, then the status line."""
         rows = self._rows()
         width = max(len(name) for name, _ in rows)
-        lines = ["podid settings", *(f"  {name.ljust(width)}  {value}" for name, value in rows)]
+        lines = [_("podid settings"), *(f"  {name.ljust(width)}  {value}" for name, value in rows)]
         return "\n".join([*lines, self.status])
 
     def __repr__(self) -> str:
@@ -195,7 +220,7 @@ class _FormView:
         self.inputs: dict[str, widgets.ValueWidget] = {}
         self.errors: dict[str, widgets.HTML] = {}
         self.node_rg = widgets.HTML()
-        self.save = widgets.Button(description="Save", button_style="primary", icon="check")
+        self.save = widgets.Button(description=_("Save"), button_style="primary", icon="check")
         self.status = widgets.HTML()
         rows = []
         for name in SETTING_FIELDS:
@@ -216,14 +241,19 @@ class _FormView:
             rule = form.error(field)
             label.value = f'<span style="color:{_RED}">⚠ {_escape(rule)}</span>' if rule else ""
         node_rg = _escape(form.settings.node_resource_group)
-        self.node_rg.value = f"Node resource group: <code>{node_rg}</code>"
+        label = _escape(_("Node resource group"))
+        self.node_rg.value = f"{label}: <code>{node_rg}</code>"
+        # Labels follow the language at once, so choosing Japanese and saving relabels the form.
+        for name, field in self.inputs.items():
+            field.description = _(_LABELS[name])
+        self.save.description = _("Save")
         self.save.disabled = bool(form._problems)
         self.status.value = form._status_html()
 
 
 def _input_for(name: str, settings: Settings) -> widgets.ValueWidget:
     common: dict[str, Any] = {
-        "description": _LABELS[name],
+        "description": _(_LABELS[name]),
         "style": {"description_width": "11em"},
         "layout": widgets.Layout(width="30em"),
     }
@@ -232,5 +262,15 @@ def _input_for(name: str, settings: Settings) -> widgets.ValueWidget:
         # A saved location that is not a region must still show, so its error can be seen.
         options = AZURE_REGIONS if value in AZURE_REGIONS else (*AZURE_REGIONS, value)
         return widgets.Dropdown(options=options, value=value, **common)
-    placeholder = _DEFAULT_SUBSCRIPTION if name == "subscription_id" else ""
+    if name == "language":
+        return widgets.Dropdown(options=_language_options(value), value=value, **common)
+    placeholder = _(_DEFAULT_SUBSCRIPTION) if name == "subscription_id" else ""
     return widgets.Text(value=value, placeholder=placeholder, continuous_update=True, **common)
+
+
+def _language_options(value: str) -> list[tuple[str, str]]:
+    options = [(_(label), code) for label, code in _LANGUAGE_CHOICES]
+    # A saved language that is not offered must still show, so its error can be seen.
+    if value not in (code for _label, code in options):
+        options.append((value, value))
+    return options

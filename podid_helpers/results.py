@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from .i18n import _
+
 __all__ = ["DemoLog", "KubeconfigResult", "StepResult"]
 
 
@@ -24,7 +26,11 @@ class StepResult:
 
     def text(self) -> str:
         """Return the plain-text rendering (the same on every run with the same outcome)."""
-        head = f"✓ {self.summary}" if self.changed else f"✓ already done: {self.summary}"
+        head = (
+            f"✓ {self.summary}"
+            if self.changed
+            else _("✓ already done: {summary}").format(summary=self.summary)
+        )
         return "\n".join([head, *(f"  {line}" for line in self.details)])
 
     def __repr__(self) -> str:

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import InvalidSettingError
+from .i18n import N_, _
+from .language import LANGUAGES
 from .redact import display_path
 
 __all__ = [
@@ -101,6 +103,8 @@ class Settings:
     secret_name: str = "my-secret"
     service_account_name: str = "podid-sa"
     federated_credential_name: str = "podid-federated"
+    # The learner's language; unset, the notebook's folder decides (see language.py).
+    language: str | None = None
 
     @property
     def node_resource_group(self) -> str:
@@ -109,6 +113,8 @@ class Settings:
 
 
 SETTING_FIELDS: tuple[str, ...] = tuple(f.name for f in dataclasses.fields(Settings))
+# Settings that may be left unset (None), each meaning "decide for me".
+OPTIONAL_FIELDS: tuple[str, ...] = ("subscription_id", "language")
 
 
 @dataclass(frozen=True)
@@ -120,7 +126,9 @@ class Violation:
     rule: str
 
     def __str__(self) -> str:
-        return f"{self.field} {self.value!r} is invalid: {self.rule}"
+        return _("{field} {value} is invalid: {rule}").format(
+            field=self.field, value=repr(self.value), rule=self.rule
+        )
 
 
 _GUID = re.compile(r"[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}")
@@ -132,7 +140,7 @@ _KEY_VAULT = re.compile(r"[a-zA-Z](?!.*--)[a-zA-Z0-9-]{1,22}[a-zA-Z0-9]")
 _SECRET = re.compile(r"[a-zA-Z0-9-]{1,127}")
 _FEDERATED = re.compile(r"[a-zA-Z0-9][a-zA-Z0-9_-]{2,119}")
 
-_DNS_LABEL_RULE = (
+_DNS_LABEL_RULE = N_(
     "must be a DNS-1123 label: 1-63 lowercase letters, digits or '-', "
     "starting and ending with a letter or digit"
 )
@@ -147,55 +155,78 @@ def _is_resource_group(value: str) -> bool:
     )
 
 
-# Each check returns something truthy when the value is acceptable (a bool or a regex match).
+# Each check returns something truthy when the value is acceptable (a bool or a regex match);
+# each rule is translated where it is shown.
 _RULES: dict[str, tuple[Callable[[str], object], str]] = {
     "subscription_id": (
         _GUID.fullmatch,
-        "must be a GUID such as 00000000-0000-0000-0000-000000000000, "
-        "or empty for your default subscription",
+        N_(
+            "must be a GUID such as 00000000-0000-0000-0000-000000000000, "
+            "or empty for your default subscription"
+        ),
     ),
     "location": (
         AZURE_REGIONS.__contains__,
-        "must be an Azure region name such as japaneast, eastus or westeurope",
+        N_("must be an Azure region name such as japaneast, eastus or westeurope"),
     ),
     "resource_group": (
         _is_resource_group,
-        "must be 1-90 characters of letters, digits, '_', '-', '.', '(' or ')' "
-        "and must not end with '.'",
+        N_(
+            "must be 1-90 characters of letters, digits, '_', '-', '.', '(' or ')' "
+            "and must not end with '.'"
+        ),
     ),
     "cluster_name": (
         _CLUSTER.fullmatch,
-        "must be 1-63 characters of letters, digits, '-' or '_', "
-        "starting and ending with a letter or digit",
+        N_(
+            "must be 1-63 characters of letters, digits, '-' or '_', "
+            "starting and ending with a letter or digit"
+        ),
     ),
     "identity_name": (
         _IDENTITY.fullmatch,
-        "must be 3-128 characters of letters, digits, '-' or '_', starting with a letter or digit",
+        N_(
+            "must be 3-128 characters of letters, digits, '-' or '_', "
+            "starting with a letter or digit"
+        ),
     ),
     "pod_identity_name": (_DNS_LABEL.fullmatch, _DNS_LABEL_RULE),
     "namespace": (_DNS_LABEL.fullmatch, _DNS_LABEL_RULE),
     "key_vault_name": (
         _KEY_VAULT.fullmatch,
-        "must be 3-24 letters, digits or '-', starting with a letter, ending with a letter or "
-        "digit, without '--'; on Azure it must also be unused by anyone else",
+        N_(
+            "must be 3-24 letters, digits or '-', starting with a letter, ending with a letter or "
+            "digit, without '--'; on Azure it must also be unused by anyone else"
+        ),
     ),
-    "secret_name": (_SECRET.fullmatch, "must be 1-127 letters, digits or '-'"),
+    "secret_name": (_SECRET.fullmatch, N_("must be 1-127 letters, digits or '-'")),
     "service_account_name": (
         _DNS_SUBDOMAIN.fullmatch,
-        "must be a DNS-1123 subdomain: up to 253 lowercase letters, digits, '-' or '.', "
-        "starting and ending with a letter or digit",
+        N_(
+            "must be a DNS-1123 subdomain: up to 253 lowercase letters, digits, '-' or '.', "
+            "starting and ending with a letter or digit"
+        ),
     ),
     "federated_credential_name": (
         _FEDERATED.fullmatch,
-        "must be 3-120 characters of letters, digits, '-' or '_', starting with a letter or digit",
+        N_(
+            "must be 3-120 characters of letters, digits, '-' or '_', "
+            "starting with a letter or digit"
+        ),
+    ),
+    "language": (
+        LANGUAGES.__contains__,
+        N_("must be en (English) or ja (Japanese), or empty to follow the notebook's folder"),
     ),
 }
 
 
 def _location_rule(value: str) -> str:
-    rule = _RULES["location"][1]
+    rule = _(_RULES["location"][1])
     guess = difflib.get_close_matches(value.lower().replace(" ", ""), AZURE_REGIONS, n=1)
-    return f"{rule}; did you mean {guess[0]!r}?" if guess else rule
+    if not guess:
+        return rule
+    return _("{rule}; did you mean {guess}?").format(rule=rule, guess=repr(guess[0]))
 
 
 def settings_violations(settings: Settings) -> list[Violation]:
@@ -203,20 +234,21 @@ def settings_violations(settings: Settings) -> list[Violation]:
     found = []
     for name in SETTING_FIELDS:
         value = getattr(settings, name)
-        if name == "subscription_id" and value is None:
+        if name in OPTIONAL_FIELDS and value is None:
             continue
         accepts, rule = _RULES[name]
         if not isinstance(value, str) or not accepts(value):
-            if name == "location" and isinstance(value, str):
-                rule = _location_rule(value)
-            found.append(Violation(name, value, rule))
+            shown = (
+                _location_rule(value) if name == "location" and isinstance(value, str) else _(rule)
+            )
+            found.append(Violation(name, value, shown))
     node_rg = settings.node_resource_group
     if len(node_rg) > _NODE_RESOURCE_GROUP_MAX:
-        rule = (
-            f"must be at most {_NODE_RESOURCE_GROUP_MAX} characters and has {len(node_rg)} "
+        rule = _(
+            "must be at most {limit} characters and has {length} "
             "(AKS names it MC_<resource_group>_<cluster_name>_<location>); "
             "shorten resource_group or cluster_name"
-        )
+        ).format(limit=_NODE_RESOURCE_GROUP_MAX, length=len(node_rg))
         found.append(Violation("node_resource_group", node_rg, rule))
     return found
 
@@ -250,21 +282,32 @@ def _read_file(path: Path) -> dict[str, str | None]:
         return {}
     except ValueError as exc:
         raise InvalidSettingError(
-            [f"{shown} is not valid JSON ({exc}); fix it, or delete it to start from defaults"]
+            [
+                _(
+                    "{path} is not valid JSON ({error}); fix it, or delete it to start from "
+                    "defaults"
+                ).format(path=shown, error=exc)
+            ]
         ) from None
     if not isinstance(data, dict):
-        raise InvalidSettingError([f"{shown} must hold a JSON object of settings"])
+        raise InvalidSettingError(
+            [_("{path} must hold a JSON object of settings").format(path=shown)]
+        )
     problems = [
-        f"{shown} has unknown setting {key!r}; known settings: {', '.join(SETTING_FIELDS)}"
+        _("{path} has unknown setting {key}; known settings: {known}").format(
+            path=shown, key=repr(key), known=", ".join(SETTING_FIELDS)
+        )
         for key in data
         if key not in SETTING_FIELDS
     ]
     problems += [
-        f"{shown} has {key} = {value!r}; it must be a string"
+        _("{path} has {key} = {value}; it must be a string").format(
+            path=shown, key=key, value=repr(value)
+        )
         for key, value in data.items()
         if key in SETTING_FIELDS
         and not isinstance(value, str)
-        and not (key == "subscription_id" and value is None)
+        and not (key in OPTIONAL_FIELDS and value is None)
     ]
     if problems:
         raise InvalidSettingError(problems)
@@ -305,7 +348,9 @@ def load_settings(*, path: str | os.PathLike[str] | None = None) -> Settings:
 
 def _with_source(problem: Violation, sources: Mapping[str, str]) -> str:
     source = sources.get(problem.field)
-    return f"{problem} (set by {source})" if source else str(problem)
+    if not source:
+        return str(problem)
+    return _("{problem} (set by {source})").format(problem=problem, source=source)
 
 
 def save_settings(settings: Settings, *, path: str | os.PathLike[str] | None = None) -> Path:

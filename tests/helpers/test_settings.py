@@ -335,6 +335,7 @@ def test_saved_file_is_sorted_json_with_null_for_default_subscription(home: Path
     path = save_settings(Settings())
 
     assert json.loads(path.read_text()) == {
+        "language": None,
         "cluster_name": "podid-aks",
         "identity_name": "podid-identity",
         "location": "japaneast",
