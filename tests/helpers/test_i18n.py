@@ -132,9 +132,7 @@ def test_the_saved_setting_wins_over_the_folder(
     assert current_language() == "ja"
 
 
-def test_podid_language_wins_over_the_setting(
-    monkeypatch: pytest.MonkeyPatch, home: Path
-) -> None:
+def test_podid_language_wins_over_the_setting(monkeypatch: pytest.MonkeyPatch, home: Path) -> None:
     _save_language(home, '"ja"')
     monkeypatch.setenv("PODID_LANGUAGE", "en")
     assert current_language() == "en"
