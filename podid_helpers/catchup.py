@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from .errors import PodidError
+from .i18n import _
 from .results import StepResult
 from .steps_cluster import (
     create_cluster,
@@ -60,11 +61,12 @@ class CatchUp:
     def text(self) -> str:
         """Return a summary line, then each step's first line."""
         if not self.results:
-            head = f"catch-up for {self.notebook}: nothing to do"
+            head = _("catch-up for {notebook}: nothing to do")
         elif self.changed:
-            head = f"catch-up for {self.notebook}: created what the earlier notebooks make"
+            head = _("catch-up for {notebook}: created what the earlier notebooks make")
         else:
-            head = f"catch-up for {self.notebook}: everything was already in place"
+            head = _("catch-up for {notebook}: everything was already in place")
+        head = head.format(notebook=self.notebook)
         return "\n".join([head, *(f"  {r.text().splitlines()[0]}" for r in self.results)])
 
     def __repr__(self) -> str:
@@ -77,7 +79,9 @@ def _number(notebook: str) -> int:
     match = _NOTEBOOK.fullmatch(notebook.strip())
     if match is None:
         raise PodidError(
-            f"catch_up() takes a notebook name such as '06-deploy-demo', not {notebook!r}"
+            _("catch_up() takes a notebook name such as '06-deploy-demo', not {notebook}").format(
+                notebook=repr(notebook)
+            )
         )
     return int(match.group(1))
 
@@ -100,5 +104,5 @@ def only_in_lab(session: Session) -> bool:
     # The guard of cells tagged lab-only: `if ph.only_in_lab(session): ...`.
     if session.mode == "lab":
         return True
-    print("⏭ skipped: this cell only makes sense in the offline lab (PODID_MODE is azure)")
+    print(_("⏭ skipped: this cell only makes sense in the offline lab (PODID_MODE is azure)"))
     return False

@@ -18,6 +18,7 @@ from .errors import (
     translate_azure_error,
     translate_kube_error,
 )
+from .i18n import N_, _
 
 if TYPE_CHECKING:
     from azure.mgmt.containerservice.models import ManagedCluster
@@ -45,7 +46,7 @@ STEP_POD_IDENTITY = "05-pod-identity"
 STEP_DEMO = "06-deploy-demo"
 
 
-_UNREACHABLE = (
+_UNREACHABLE = N_(
     "Cannot reach {what}. With the offline lab, run connect() again (it starts the lab); "
     "with Azure, check your network."
 )
@@ -62,7 +63,7 @@ def azure_errors() -> Iterator[None]:
         raise translate_azure_error(exc) from exc
     except ServiceRequestError:
         # The request never got an answer; its text holds a host and port, shown nowhere.
-        raise LabNotRunningError(_UNREACHABLE.format(what="Azure Resource Manager")) from None
+        raise LabNotRunningError(_(_UNREACHABLE).format(what="Azure Resource Manager")) from None
 
 
 @contextmanager
@@ -76,7 +77,8 @@ def kube_errors() -> Iterator[None]:
     except ApiException as exc:
         raise translate_kube_error(exc) from exc
     except MaxRetryError:
-        raise LabNotRunningError(_UNREACHABLE.format(what="the cluster's API server")) from None
+        what = _("the cluster's API server")
+        raise LabNotRunningError(_(_UNREACHABLE).format(what=what)) from None
 
 
 def plain(value: object) -> object:
@@ -114,12 +116,16 @@ def require_cluster(session: Session, *, succeeded: bool = True) -> ManagedClust
     if cluster is None:
         raise StepOrderError(
             STEP_CLUSTER,
-            f"cluster {s.cluster_name!r} not found in resource group {s.resource_group!r}",
+            _("cluster {cluster} not found in resource group {group}").format(
+                cluster=repr(s.cluster_name), group=repr(s.resource_group)
+            ),
         )
     if succeeded and cluster.provisioning_state != "Succeeded":
         raise StepOrderError(
             STEP_CLUSTER,
-            f"cluster {s.cluster_name!r} is {cluster.provisioning_state}, not Succeeded",
+            _("cluster {cluster} is {state}, not Succeeded").format(
+                cluster=repr(s.cluster_name), state=cluster.provisioning_state
+            ),
         )
     return cluster
 
@@ -136,7 +142,9 @@ def require_pod_identity_enabled(session: Session) -> ManagedCluster:
     if not pod_identity_enabled(cluster):
         raise StepOrderError(
             STEP_ENABLE,
-            f"pod identity is not enabled on cluster {session.settings.cluster_name!r}",
+            _("pod identity is not enabled on cluster {cluster}").format(
+                cluster=repr(session.settings.cluster_name)
+            ),
         )
     return cluster
 
@@ -163,8 +171,9 @@ def require_identity(session: Session) -> Identity:
     if identity is None:
         raise StepOrderError(
             STEP_IDENTITY,
-            f"managed identity {s.identity_name!r} not found in resource group "
-            f"{s.resource_group!r}",
+            _("managed identity {identity} not found in resource group {group}").format(
+                identity=repr(s.identity_name), group=repr(s.resource_group)
+            ),
         )
     return identity
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from .errors import PodidError, StepOrderError
+from .i18n import _
 from .kubeconfig import export_line, write_kubeconfig
 from .live import wait_for_poller, wait_until
 from .lookups import (
@@ -41,7 +42,7 @@ def create_resource_group(session: Session) -> StepResult:
         return StepResult(
             step="create_resource_group",
             changed=False,
-            summary=f"resource group {s.resource_group!r} exists",
+            summary=_("resource group {group} exists").format(group=repr(s.resource_group)),
         )
     with azure_errors():
         session.resources.resource_groups.create_or_update(
@@ -50,7 +51,9 @@ def create_resource_group(session: Session) -> StepResult:
     return StepResult(
         step="create_resource_group",
         changed=True,
-        summary=f"created resource group {s.resource_group!r} in {s.location}",
+        summary=_("created resource group {group} in {location}").format(
+            group=repr(s.resource_group), location=s.location
+        ),
     )
 
 
@@ -62,13 +65,21 @@ def _cluster_state(session: Session) -> str | None:
 def _cluster_details(cluster: ManagedCluster) -> tuple[str, ...]:
     network = cluster.network_profile
     pools = cluster.agent_pool_profiles or []
+    identity = plain(cluster.identity.type) if cluster.identity else _("service principal")
     lines = [
         f"provisioningState: {cluster.provisioning_state}",
-        f"network plugin: {plain(network.network_plugin) if network else None}",
-        f"identity: {plain(cluster.identity.type) if cluster.identity else 'service principal'}",
+        _("network plugin: {plugin}").format(
+            plugin=plain(network.network_plugin) if network else None
+        ),
+        _("identity: {identity}").format(identity=identity),
     ]
-    lines += [f"node pool {p.name}: {p.count} × {p.vm_size} ({plain(p.type)})" for p in pools]
-    lines.append(f"node resource group: {cluster.node_resource_group}")
+    lines += [
+        _("node pool {pool}: {count} × {size} ({type})").format(
+            pool=p.name, count=p.count, size=p.vm_size, type=plain(p.type)
+        )
+        for p in pools
+    ]
+    lines.append(_("node resource group: {group}").format(group=cluster.node_resource_group))
     return tuple(lines)
 
 
@@ -112,8 +123,9 @@ def _wait_for_cluster(session: Session, what: str) -> ManagedCluster:
     )
     if not ok:
         raise PodidError(
-            f"cluster {session.settings.cluster_name!r} is still {state}; "
-            "run this cell again later."
+            _("cluster {cluster} is still {state}; run this cell again later.").format(
+                cluster=repr(session.settings.cluster_name), state=state
+            )
         )
     return require_cluster(session, succeeded=False)
 
@@ -123,17 +135,19 @@ def create_cluster(session: Session) -> StepResult:
     s = session.settings
     if find_resource_group(session) is None:
         raise StepOrderError(
-            f"create_resource_group() in {STEP_CLUSTER}",
-            f"resource group {s.resource_group!r} not found",
+            _("{call} in {notebook}").format(call="create_resource_group()", notebook=STEP_CLUSTER),
+            _("resource group {group} not found").format(group=repr(s.resource_group)),
         )
     existing = find_cluster(session)
     if existing is not None and existing.provisioning_state in ("Creating", "Updating"):
-        existing = _wait_for_cluster(session, f"waiting for cluster {s.cluster_name}")
+        existing = _wait_for_cluster(
+            session, _("waiting for cluster {cluster}").format(cluster=s.cluster_name)
+        )
     if existing is not None and existing.provisioning_state == "Succeeded":
         return StepResult(
             step="create_cluster",
             changed=False,
-            summary=f"cluster {s.cluster_name!r} exists",
+            summary=_("cluster {cluster} exists").format(cluster=repr(s.cluster_name)),
             details=_cluster_details(existing),
         )
     # Absent, or Failed: a PUT of the wanted cluster creates it or makes AKS try again.
@@ -142,12 +156,16 @@ def create_cluster(session: Session) -> StepResult:
             s.resource_group, s.cluster_name, _new_cluster(session)
         )
         cluster = wait_for_poller(
-            poller, f"creating cluster {s.cluster_name}", lambda: _cluster_state(session)
+            poller,
+            _("creating cluster {cluster}").format(cluster=s.cluster_name),
+            lambda: _cluster_state(session),
         )
     return StepResult(
         step="create_cluster",
         changed=True,
-        summary=f"created cluster {s.cluster_name!r} in {s.resource_group!r}",
+        summary=_("created cluster {cluster} in {group}").format(
+            cluster=repr(s.cluster_name), group=repr(s.resource_group)
+        ),
         details=_cluster_details(cluster),
     )
 
@@ -162,7 +180,11 @@ def get_credentials(session: Session) -> KubeconfigResult:
         )
     kubeconfigs = credentials.kubeconfigs or []
     if not kubeconfigs or not kubeconfigs[0].value:
-        raise PodidError(f"AKS returned no kubeconfig for cluster {s.cluster_name!r}.")
+        raise PodidError(
+            _("AKS returned no kubeconfig for cluster {cluster}.").format(
+                cluster=repr(s.cluster_name)
+            )
+        )
     path = session.kubeconfig_path
     changed = write_kubeconfig(path, bytes(kubeconfigs[0].value))
     shown = display_path(path)
@@ -170,8 +192,12 @@ def get_credentials(session: Session) -> KubeconfigResult:
     return KubeconfigResult(
         step="get_credentials",
         changed=changed,
-        summary=f"kubeconfig for {s.cluster_name!r} {'written to' if changed else 'is in'} {shown}",
-        details=("for kubectl in a terminal:", f"  {export}"),
+        summary=(
+            _("kubeconfig for {cluster} written to {path}")
+            if changed
+            else _("kubeconfig for {cluster} is in {path}")
+        ).format(cluster=repr(s.cluster_name), path=shown),
+        details=(_("for kubectl in a terminal:"), f"  {export}"),
         path=path,
         export=export,
     )
@@ -187,7 +213,9 @@ def enable_pod_identity(session: Session) -> StepResult:
         return StepResult(
             step="enable_pod_identity",
             changed=False,
-            summary=f"pod identity is enabled on cluster {s.cluster_name!r}",
+            summary=_("pod identity is enabled on cluster {cluster}").format(
+                cluster=repr(s.cluster_name)
+            ),
         )
     # As az does: change the cluster as fetched and PUT all of it back.
     profile = cluster.pod_identity_profile or m.ManagedClusterPodIdentityProfile()
@@ -198,12 +226,14 @@ def enable_pod_identity(session: Session) -> StepResult:
             s.resource_group, s.cluster_name, cluster
         )
         updated = wait_for_poller(
-            poller, f"enabling pod identity on {s.cluster_name}", lambda: _cluster_state(session)
+            poller,
+            _("enabling pod identity on {cluster}").format(cluster=s.cluster_name),
+            lambda: _cluster_state(session),
         )
     return StepResult(
         step="enable_pod_identity",
         changed=True,
-        summary=f"enabled pod identity on cluster {s.cluster_name!r}",
+        summary=_("enabled pod identity on cluster {cluster}").format(cluster=repr(s.cluster_name)),
         details=(
             f"podIdentityProfile.enabled: {pod_identity_enabled(updated)}",
             f"provisioningState: {updated.provisioning_state}",

@@ -6,6 +6,7 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from .errors import PodidError, StepOrderError
+from .i18n import _
 from .live import wait_until
 from .lookups import (
     STEP_DEMO,
@@ -94,8 +95,11 @@ def deploy_demo(session: Session, *, timeout: float = POD_START_TIMEOUT) -> Step
     if pod_identity_entry(cluster, s.pod_identity_name, s.namespace) is None:
         raise StepOrderError(
             STEP_POD_IDENTITY,
-            f"pod identity {s.pod_identity_name!r} not found in namespace {s.namespace!r} "
-            f"on cluster {s.cluster_name!r}",
+            _("pod identity {name} not found in namespace {namespace} on cluster {cluster}").format(
+                name=repr(s.pod_identity_name),
+                namespace=repr(s.namespace),
+                cluster=repr(s.cluster_name),
+            ),
         )
     wanted = _wanted(session)
     existing = find_pod(session, DEMO_POD, s.namespace)
@@ -115,18 +119,28 @@ def deploy_demo(session: Session, *, timeout: float = POD_START_TIMEOUT) -> Step
         state = pod_state(pod) if pod is not None else "(gone)"
         return state in ("Running", "Succeeded", "Failed", *_WAITING_FAILURES), state
 
-    _, state = wait_until(f"starting pod {DEMO_POD}", running, timeout=timeout)
+    _done, state = wait_until(
+        _("starting pod {pod}").format(pod=DEMO_POD), running, timeout=timeout
+    )
     if state != "Running":
         raise PodidError(
-            f"pod {DEMO_POD!r} is {state}, not Running. "
-            f"See its events: kubectl describe pod {DEMO_POD} -n {s.namespace}"
+            _(
+                "pod {pod} is {state}, not Running. "
+                "See its events: kubectl describe pod {name} -n {namespace}"
+            ).format(pod=repr(DEMO_POD), state=state, name=DEMO_POD, namespace=s.namespace)
         )
     return StepResult(
         step="deploy_demo",
         changed=changed,
-        summary=f"pod {DEMO_POD!r} {'created' if changed else 'exists'} in namespace "
-        f"{s.namespace!r}",
-        details=(f"status: {state}", f"label aadpodidbinding: {s.pod_identity_name}"),
+        summary=(
+            _("pod {pod} created in namespace {namespace}")
+            if changed
+            else _("pod {pod} exists in namespace {namespace}")
+        ).format(pod=repr(DEMO_POD), namespace=repr(s.namespace)),
+        details=(
+            _("status: {state}").format(state=state),
+            _("label aadpodidbinding: {name}").format(name=s.pod_identity_name),
+        ),
     )
 
 
@@ -139,7 +153,12 @@ def follow_demo_logs(session: Session, *, timeout: float = 60.0) -> DemoLog:
     """Follow the demo pod's log (``kubectl logs --follow``) until the success lines appear."""
     s = session.settings
     if find_pod(session, DEMO_POD, s.namespace) is None:
-        raise StepOrderError(STEP_DEMO, f"pod {DEMO_POD!r} not found in namespace {s.namespace!r}")
+        raise StepOrderError(
+            STEP_DEMO,
+            _("pod {pod} not found in namespace {namespace}").format(
+                pod=repr(DEMO_POD), namespace=repr(s.namespace)
+            ),
+        )
     lines = follow_pod_log(
         session,
         DEMO_POD,
@@ -153,10 +172,10 @@ def follow_demo_logs(session: Session, *, timeout: float = 60.0) -> DemoLog:
         step="follow_demo_logs",
         changed=False,
         summary=(
-            f"pod {DEMO_POD!r} got tokens for its managed identity"
+            _("pod {pod} got tokens for its managed identity")
             if succeeded
-            else f"pod {DEMO_POD!r} has not logged the success lines within {timeout:.0f} s"
-        ),
+            else _("pod {pod} has not logged the success lines within {seconds} s")
+        ).format(pod=repr(DEMO_POD), seconds=f"{timeout:.0f}"),
         details=tuple(log_line_text(line) for line in lines),
         lines=tuple(lines),
         succeeded=succeeded,

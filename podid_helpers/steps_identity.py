@@ -6,6 +6,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from .errors import AzureOperationError, PodidError, StepOrderError
+from .i18n import _
 from .live import LiveStatus, wait_for_poller
 from .lookups import (
     ASSIGNMENT_DESCRIPTION,
@@ -55,7 +56,10 @@ def create_identity(session: Session) -> StepResult:
     s = session.settings
     if find_resource_group(session) is None:
         raise StepOrderError(
-            STEP_CLUSTER, f"resource group {s.resource_group!r} not found (it is created there)"
+            STEP_CLUSTER,
+            _("resource group {group} not found (it is created there)").format(
+                group=repr(s.resource_group)
+            ),
         )
     identity = find_identity(session)
     changed = identity is None
@@ -68,10 +72,10 @@ def create_identity(session: Session) -> StepResult:
         step="create_identity",
         changed=changed,
         summary=(
-            f"created managed identity {s.identity_name!r}"
+            _("created managed identity {identity}")
             if changed
-            else f"managed identity {s.identity_name!r} exists"
-        ),
+            else _("managed identity {identity} exists")
+        ).format(identity=repr(s.identity_name)),
         details=(f"clientId: {identity.client_id}", f"principalId: {identity.principal_id}"),
     )
 
@@ -83,8 +87,9 @@ def _grant(
     # The client's default API version (2022-04-01); the package root re-exports an older one.
     from azure.mgmt.authorization.v2022_04_01.models import RoleAssignmentCreateParameters
 
+    already = _("{role} already assigned to {grantee}").format(role=role_name, grantee=what)
     if find_role_assignments(session, scope, principal_id, role_name):
-        return False, f"{role_name} already assigned to {what}"
+        return False, already
     parameters = RoleAssignmentCreateParameters(
         role_definition_id=role_definition_id(session, scope, role_name),
         principal_id=principal_id,
@@ -101,8 +106,8 @@ def _grant(
     except AzureOperationError as exc:
         if exc.code != "RoleAssignmentExists":  # another cell or person granted it meanwhile
             raise
-        return False, f"{role_name} already assigned to {what}"
-    return True, f"assigned {role_name} to {what}"
+        return False, already
+    return True, _("assigned {role} to {grantee}").format(role=role_name, grantee=what)
 
 
 def assign_vm_contributor(session: Session) -> StepResult:
@@ -116,13 +121,13 @@ def assign_vm_contributor(session: Session) -> StepResult:
         scope,
         str(identity.principal_id),
         VM_CONTRIBUTOR,
-        f"identity {session.settings.identity_name!r}",
+        _("identity {identity}").format(identity=repr(session.settings.identity_name)),
     )
     return StepResult(
         step="assign_vm_contributor",
         changed=changed,
-        summary=f"{line} on resource group {node_group!r}",
-        details=(f"scope: {scope}",),
+        summary=_("{grant} on resource group {group}").format(grant=line, group=repr(node_group)),
+        details=(_("scope: {scope}").format(scope=scope),),
     )
 
 
@@ -131,15 +136,17 @@ def _grant_operator(session: Session, cluster: ManagedCluster, identity: Any) ->
     grantee = cluster_principal_id(cluster)
     if grantee is None:
         raise PodidError(
-            f"cluster {s.cluster_name!r} has no managed identity; pod identity needs one "
-            "(re-create the cluster with a managed identity)"
+            _(
+                "cluster {cluster} has no managed identity; pod identity needs one "
+                "(re-create the cluster with a managed identity)"
+            ).format(cluster=repr(s.cluster_name))
         )
     return _grant(
         session,
         str(identity.id),
         grantee,
         MANAGED_IDENTITY_OPERATOR,
-        f"the cluster identity over {s.identity_name!r}",
+        _("the cluster identity over {identity}").format(identity=repr(s.identity_name)),
     )
 
 
@@ -154,7 +161,7 @@ def grant_identity_operator(session: Session) -> StepResult:
         step="grant_identity_operator",
         changed=changed,
         summary=line,
-        details=(f"scope: {identity.id}",),
+        details=(_("scope: {scope}").format(scope=identity.id),),
     )
 
 
@@ -193,8 +200,7 @@ def put_pod_identity(
     if profile is None or not profile.enabled:
         raise StepOrderError(
             STEP_ENABLE,
-            "The pod identity addon is not enabled for this managed cluster yet "
-            f"(cluster {s.cluster_name!r})",
+            _addon_not_enabled(s.cluster_name),
         )
     profile.user_assigned_identities = [
         *_other_entries(session, profile),
@@ -202,7 +208,8 @@ def put_pod_identity(
             name=s.pod_identity_name, namespace=s.namespace, identity=wanted
         ),
     ]
-    return _put_cluster(session, cluster, f"adding pod identity {s.pod_identity_name}"), False
+    adding = _("adding pod identity {name}").format(name=s.pod_identity_name)
+    return _put_cluster(session, cluster, adding), False
 
 
 def _other_entries(session: Session, profile: Any) -> list[Any]:
@@ -229,7 +236,7 @@ def remove_pod_identity(session: Session, cluster: ManagedCluster) -> bool:
         poller = session.containerservice.managed_clusters.begin_create_or_update(
             s.resource_group, s.cluster_name, cluster
         )
-        wait_for_poller(poller, f"removing pod identity {s.pod_identity_name}")
+        wait_for_poller(poller, _("removing pod identity {name}").format(name=s.pod_identity_name))
     return True
 
 
@@ -243,16 +250,15 @@ def add_pod_identity(session: Session, *, propagation_wait: float | None = None)
     if not pod_identity_enabled(cluster):
         raise StepOrderError(
             STEP_ENABLE,
-            "The pod identity addon is not enabled for this managed cluster yet "
-            f"(cluster {s.cluster_name!r})",
+            _addon_not_enabled(s.cluster_name),
         )
     identity = require_identity(session)
     # 1. The cluster's control-plane identity (not the kubelet's) must be able to assign the
     #    identity to the node scale sets: Managed Identity Operator over the identity itself.
     granted, grant_line = _grant_operator(session, cluster, identity)
     if granted and propagation_wait > 0:
-        with LiveStatus("waiting for the role assignment to propagate") as live:
-            live.show("granted")
+        with LiveStatus(_("waiting for the role assignment to propagate")) as live:
+            live.show(_("granted"))
             time.sleep(propagation_wait)
     # 2. The pod identity entry: name, namespace and the identity; AKS makes the objects.
     with azure_errors():
@@ -263,20 +269,33 @@ def add_pod_identity(session: Session, *, propagation_wait: float | None = None)
         info = entry.provisioning_info if entry is not None else None
         error = getattr(getattr(info, "error", None), "error", None)
         raise PodidError(
-            f"AKS could not assign pod identity {s.pod_identity_name!r}: "
-            f"{getattr(error, 'message', None) or 'provisioningState is Failed'}"
+            _("AKS could not assign pod identity {name}: {reason}").format(
+                name=repr(s.pod_identity_name),
+                reason=getattr(error, "message", None) or "provisioningState is Failed",
+            )
         )
     return StepResult(
         step="add_pod_identity",
         changed=granted or not same,
-        summary=f"pod identity {s.pod_identity_name!r} in namespace {s.namespace!r}"
-        + (" added" if not same else " exists"),
+        summary=(
+            _("pod identity {name} in namespace {namespace} added")
+            if not same
+            else _("pod identity {name} in namespace {namespace} exists")
+        ).format(name=repr(s.pod_identity_name), namespace=repr(s.namespace)),
         details=(
             grant_line,
-            f"identity: {s.identity_name} (clientId {identity.client_id})",
+            _("identity: {identity} (clientId {client_id})").format(
+                identity=s.identity_name, client_id=identity.client_id
+            ),
             f"provisioningState: {state}",
         ),
     )
+
+
+def _addon_not_enabled(cluster: str) -> str:
+    return _(
+        "The pod identity addon is not enabled for this managed cluster yet (cluster {cluster})"
+    ).format(cluster=repr(cluster))
 
 
 def _same_identity(current: Any, wanted: Any) -> bool:

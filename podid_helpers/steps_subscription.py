@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from .errors import PodidError
+from .i18n import _
 from .live import wait_until
 from .lookups import CONTAINER_SERVICE, POD_IDENTITY_FEATURE, azure_errors
 from .results import StepResult
@@ -41,15 +42,17 @@ def register_pod_identity_feature(session: Session) -> StepResult:
         with azure_errors():
             session.features.features.register(CONTAINER_SERVICE, POD_IDENTITY_FEATURE)
         ok, state = wait_until(
-            f"registering feature {name}",
+            _("registering feature {feature}").format(feature=name),
             lambda: _is(feature_state(session), "Registered"),
             timeout=FEATURE_TIMEOUT,
             interval=1.0,
         )
         if not ok:
             raise PodidError(
-                f"Feature {name} is still {state}. Azure can take several minutes; "
-                "run this cell again later."
+                _(
+                    "Feature {feature} is still {state}. Azure can take several minutes; "
+                    "run this cell again later."
+                ).format(feature=name, state=state)
             )
     provider_before = provider_state(session)
     # Registering the provider again propagates the feature to it (the article's
@@ -59,21 +62,25 @@ def register_pod_identity_feature(session: Session) -> StepResult:
     with azure_errors():
         session.resources.providers.register(CONTAINER_SERVICE)
     ok, provider_now = wait_until(
-        f"registering provider {CONTAINER_SERVICE}",
+        _("registering provider {provider}").format(provider=CONTAINER_SERVICE),
         lambda: _is(provider_state(session), "Registered"),
         timeout=PROVIDER_TIMEOUT,
         interval=1.0,
     )
     if not ok:
         raise PodidError(
-            f"Provider {CONTAINER_SERVICE} is still {provider_now}; run this cell again later."
+            _("Provider {provider} is still {state}; run this cell again later.").format(
+                provider=CONTAINER_SERVICE, state=provider_now
+            )
         )
     changed = before != "Registered" or provider_before != "Registered"
     return StepResult(
         step="register_pod_identity_feature",
         changed=changed,
-        summary=f"feature {name} is Registered",
-        details=(f"provider {CONTAINER_SERVICE} re-registered: Registered",),
+        summary=_("feature {feature} is Registered").format(feature=name),
+        details=(
+            _("provider {provider} re-registered: Registered").format(provider=CONTAINER_SERVICE),
+        ),
     )
 
 

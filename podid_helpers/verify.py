@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from .checks import CheckReport, CheckResult
 from .errors import InvalidSettingError, PodidError
+from .i18n import N_, _
 from .lookups import (
     CONTAINER_SERVICE,
     MANAGED_IDENTITY_OPERATOR,
@@ -80,7 +81,7 @@ def _guard(name: str, expected: object, run: Callable[[], CheckResult]) -> Check
     try:
         return run()
     except PodidError as exc:
-        return _failed(name, str(exc).splitlines()[0], expected, "fix this first, then re-run")
+        return _failed(name, str(exc).splitlines()[0], expected, _("fix this first, then re-run"))
 
 
 # -- 00-introduction ---------------------------------------------------------------------------
@@ -89,30 +90,35 @@ def _guard(name: str, expected: object, run: Callable[[], CheckResult]) -> Check
 def check_settings_saved(path: str | os.PathLike[str] | None = None) -> CheckResult:
     """The settings file exists and every setting in it follows the naming rules."""
     target = Path(path).expanduser() if path else settings_path()
-    name = "settings saved and valid"
+    name = _("settings saved and valid")
     if not target.exists():
         return _failed(
             name,
-            f"no file at {display_path(target)}",
-            "a saved settings file",
-            "enter valid names in the form above and click Save, then run this cell again",
+            _("no file at {path}").format(path=display_path(target)),
+            _("a saved settings file"),
+            _("enter valid names in the form above and click Save, then run this cell again"),
         )
     try:
         load_settings(path=target)
     except InvalidSettingError as exc:
-        return _failed(name, "; ".join(exc.problems), "valid settings", "fix them and Save again")
-    return _passed(name, f"saved in {display_path(target)}")
+        return _failed(
+            name, "; ".join(exc.problems), _("valid settings"), _("fix them and Save again")
+        )
+    return _passed(name, _("saved in {path}").format(path=display_path(target)))
 
 
 def check_lab_reachable(session: Session) -> CheckResult:
     """ARM answers this session's credential (the lab, or Azure in mode azure)."""
-    name = "Azure Resource Manager answers"
+    name = _("Azure Resource Manager answers")
 
     def run() -> CheckResult:
         state = provider_state(session)
-        return _passed(name, f"subscription {session.subscription_id}, {CONTAINER_SERVICE} {state}")
+        observed = _("subscription {subscription}, {provider} {state}").format(
+            subscription=session.subscription_id, provider=CONTAINER_SERVICE, state=state
+        )
+        return _passed(name, observed)
 
-    return _guard(name, "an answer from ARM", run)
+    return _guard(name, _("an answer from ARM"), run)
 
 
 def _token_request(session: Session, secret: str | None) -> tuple[int, dict[str, Any]]:
@@ -138,40 +144,45 @@ def _token_request(session: Session, secret: str | None) -> tuple[int, dict[str,
 
 def check_secret_vs_no_secret(session: Session) -> CheckReport:
     """A service principal gets a token with its secret, and nothing without it."""
-    title = "service principal: secret vs no secret"
+    title = _("service principal: secret vs no secret")
     sign_in = session.sign_in
     if sign_in is None:
-        hint = "set AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET (a service principal)"
+        hint = _(
+            "set AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET (a service principal)"
+        )
         return CheckReport(
-            title, [_failed("a service principal to sign in as", "none", "one", hint)]
+            title,
+            [_failed(_("a service principal to sign in as"), _("none"), _("one"), hint)],
         )
     with_status, with_body = _token_request(session, str(sign_in.client_secret))
     token = with_body.get("access_token")
+    issued = _("with the client secret: token issued")
     with_secret = (
-        _passed("with the client secret: token issued", Secret(token))
+        _passed(issued, Secret(token))
         if with_status == 200 and token
         else _failed(
-            "with the client secret: token issued",
+            issued,
             f"HTTP {with_status} {str(with_body.get('error_description', ''))[:80]}",
-            "an access token",
-            "the secret is wrong or expired; reconnect with connect()",
+            _("an access token"),
+            _("the secret is wrong or expired; reconnect with connect()"),
         )
     )
     without_status, without_body = _token_request(session, None)
     codes = without_body.get("error_codes") or []
     refused = without_status in (400, 401) and "access_token" not in without_body
+    refused_name = _("without a secret: refused")
     without_secret = (
         _passed(
-            "without a secret: refused",
+            refused_name,
             f"HTTP {without_status} {without_body.get('error')} "
             f"(AADSTS{codes[0] if codes else '?'})",
         )
         if refused
         else _failed(
-            "without a secret: refused",
+            refused_name,
             f"HTTP {without_status}",
-            "a refusal",
-            "Entra ID must refuse an app that proves nothing",
+            _("a refusal"),
+            _("Entra ID must refuse an app that proves nothing"),
         )
     )
     return CheckReport(title, [with_secret, without_secret])
@@ -183,46 +194,54 @@ def check_secret_vs_no_secret(session: Session) -> CheckReport:
 def check_feature_registered(session: Session) -> CheckReport:
     """The preview feature is Registered and the provider is Registered."""
     feature = f"{CONTAINER_SERVICE}/{POD_IDENTITY_FEATURE}"
-    hint = "run register_pod_identity_feature(session) above and wait for it to finish"
+    hint = _("run register_pod_identity_feature(session) above and wait for it to finish")
+    feature_name = _("feature {feature}").format(feature=feature)
+    provider_name = _("provider {provider}").format(provider=CONTAINER_SERVICE)
     results = [
         _guard(
-            f"feature {feature}",
+            feature_name,
             "Registered",
             lambda: CheckResult.compare(
-                f"feature {feature}", feature_state(session), "Registered", hint=hint
+                feature_name, feature_state(session), "Registered", hint=hint
             ),
         ),
         _guard(
-            f"provider {CONTAINER_SERVICE}",
+            provider_name,
             "Registered",
             lambda: CheckResult.compare(
-                f"provider {CONTAINER_SERVICE}", provider_state(session), "Registered", hint=hint
+                provider_name, provider_state(session), "Registered", hint=hint
             ),
         ),
     ]
-    return CheckReport("01 prepare subscription", results)
+    return CheckReport(_("01 prepare subscription"), results)
 
 
 # -- 02-create-cluster ------------------------------------------------------------------------
 
-_RUN_CLUSTER = "run create_resource_group(session) and create_cluster(session) in 02-create-cluster"
+_RUN_CLUSTER = N_(
+    "run create_resource_group(session) and create_cluster(session) in 02-create-cluster"
+)
 
 
 def _cluster_or_report(session: Session, title: str) -> ManagedCluster | CheckReport:
     try:
         cluster = find_cluster(session)
     except PodidError as exc:
-        return CheckReport(title, [_failed("cluster", str(exc).splitlines()[0], "found", "")])
+        problem = str(exc).splitlines()[0]
+        return CheckReport(title, [_failed(_("cluster"), problem, _("found"), "")])
     if cluster is None:
         s = session.settings
-        observed = f"no cluster {s.cluster_name!r} in resource group {s.resource_group!r}"
-        return CheckReport(title, [_failed("cluster exists", observed, "found", _RUN_CLUSTER)])
+        observed = _("no cluster {cluster} in resource group {group}").format(
+            cluster=repr(s.cluster_name), group=repr(s.resource_group)
+        )
+        failed = _failed(_("cluster exists"), observed, _("found"), _(_RUN_CLUSTER))
+        return CheckReport(title, [failed])
     return cluster
 
 
 def check_cluster_ready(session: Session) -> CheckReport:
     """Cluster Succeeded, Azure CNI, a managed identity and a VMSS node pool."""
-    title = "02 cluster"
+    title = _("02 cluster")
     found = _cluster_or_report(session, title)
     if isinstance(found, CheckReport):
         return found
@@ -237,27 +256,27 @@ def check_cluster_ready(session: Session) -> CheckReport:
                 "provisioningState",
                 cluster.provisioning_state,
                 "Succeeded",
-                hint="wait for create_cluster(session) to finish; if Failed, run it again",
+                hint=_("wait for create_cluster(session) to finish; if Failed, run it again"),
             ),
             CheckResult.compare(
                 "networkPlugin",
                 plain(network.network_plugin) if network else None,
                 "azure",
-                hint="pod identity needs Azure CNI: delete the cluster and create it again",
+                hint=_("pod identity needs Azure CNI: delete the cluster and create it again"),
             ),
             CheckResult(
-                "managed identity",
+                _("managed identity"),
                 passed=identity_type in ("SystemAssigned", "UserAssigned"),
-                observed=identity_type or "a service principal",
-                expected="SystemAssigned or UserAssigned",
-                hint="pod identity needs a managed-identity cluster",
+                observed=identity_type or _("a service principal"),
+                expected=_("SystemAssigned or UserAssigned"),
+                hint=_("pod identity needs a managed-identity cluster"),
             ),
             CheckResult(
-                "node pool on a scale set",
+                _("node pool on a scale set"),
                 passed=bool(pools) and all(p.type == "VirtualMachineScaleSets" for p in pools),
-                observed=", ".join(f"{p.name}: {plain(p.type)}" for p in pools) or "no pools",
+                observed=", ".join(f"{p.name}: {plain(p.type)}" for p in pools) or _("no pools"),
                 expected="VirtualMachineScaleSets",
-                hint="create the cluster with a VMSS node pool",
+                hint=_("create the cluster with a VMSS node pool"),
             ),
         ],
     )
@@ -267,38 +286,40 @@ def check_kubeconfig(session: Session) -> CheckReport:
     """The kubeconfig is in its own 0600 file and its API server answers."""
     path = session.kubeconfig_path
     shown = display_path(path)
-    hint = "run get_credentials(session) in 02-create-cluster"
+    hint = _("run get_credentials(session) in 02-create-cluster")
+    title = _("02 kubeconfig")
+    written = _("kubeconfig written")
     if not path.exists():
-        return CheckReport(
-            "02 kubeconfig", [_failed("kubeconfig written", f"no file at {shown}", shown, hint)]
-        )
+        missing = _("no file at {path}").format(path=shown)
+        return CheckReport(title, [_failed(written, missing, shown, hint)])
     mode = path.stat().st_mode & 0o777
     results = [
-        _passed("kubeconfig written", shown),
+        _passed(written, shown),
         CheckResult.compare(
-            "file mode",
+            _("file mode"),
             oct(mode),
             oct(0o600),
-            hint=f"it holds a token: chmod 600 {shown}",
+            hint=_("it holds a token: chmod 600 {path}").format(path=shown),
         ),
         CheckResult(
-            "not ~/.kube/config",
+            _("not ~/.kube/config"),
             passed=path.resolve() != (Path.home() / ".kube" / "config").resolve(),
             observed=shown,
-            expected="a file of its own",
-            hint="the tutorial keeps its cluster out of your own kubeconfig",
+            expected=_("a file of its own"),
+            hint=_("the tutorial keeps its cluster out of your own kubeconfig"),
         ),
     ]
+    answers = _("API server answers")
 
     def api() -> CheckResult:
         from kubernetes.client import VersionApi
 
         with kube_errors():
             version = VersionApi(session.kube()).get_code()
-        return _passed("API server answers", f"Kubernetes {version.git_version}")
+        return _passed(answers, f"Kubernetes {version.git_version}")
 
-    results.append(_guard("API server answers", "a version", api))
-    return CheckReport("02 kubeconfig", results)
+    results.append(_guard(answers, _("a version"), api))
+    return CheckReport(title, results)
 
 
 def _ready(node: Any) -> bool:
@@ -308,7 +329,7 @@ def _ready(node: Any) -> bool:
 
 def check_nodes_ready(session: Session) -> CheckResult:
     """Every node the pool should have is registered and Ready."""
-    name = "nodes Ready"
+    name = _("nodes Ready")
 
     def run() -> CheckResult:
 
@@ -321,12 +342,12 @@ def check_nodes_ready(session: Session) -> CheckResult:
         return CheckResult(
             name,
             passed=bool(nodes) and ready == len(nodes) == wanted,
-            observed=f"{ready} of {len(nodes)} nodes Ready",
-            expected=f"{wanted} of {wanted} nodes Ready",
-            hint="nodes take a few minutes to join after the cluster is created; re-run shortly",
+            observed=_("{ready} of {count} nodes Ready").format(ready=ready, count=len(nodes)),
+            expected=_("{ready} of {count} nodes Ready").format(ready=wanted, count=wanted),
+            hint=_("nodes take a few minutes to join after the cluster is created; re-run shortly"),
         )
 
-    return _guard(name, "nodes Ready", run)
+    return _guard(name, name, run)
 
 
 # -- 03-enable-pod-identity --------------------------------------------------------------------
@@ -340,9 +361,9 @@ def check_pod_identity_enabled(session: Session) -> CheckResult:
         cluster = find_cluster(session)
         return CheckResult.compare(
             name,
-            pod_identity_enabled(cluster) if cluster is not None else "no cluster",
+            pod_identity_enabled(cluster) if cluster is not None else _("no cluster"),
             True,
-            hint="run enable_pod_identity(session) in 03-enable-pod-identity",
+            hint=_("run enable_pod_identity(session) in 03-enable-pod-identity"),
         )
 
     return _guard(name, True, run)
@@ -350,19 +371,21 @@ def check_pod_identity_enabled(session: Session) -> CheckResult:
 
 def check_nmi_ready(session: Session) -> CheckReport:
     """DaemonSet ``nmi`` is ready on every node, and ``aks-addon-exception`` exists."""
-    hint = "enable pod identity first (03); the add-on deploys NMI within a minute"
+    hint = _("enable pod identity first (03); the add-on deploys NMI within a minute")
 
     def nmi() -> CheckResult:
         from kubernetes.client.exceptions import ApiException
 
-        name = f"DaemonSet {NMI_DAEMONSET} in {NMI_NAMESPACE}"
+        name = _("DaemonSet {name} in {namespace}").format(
+            name=NMI_DAEMONSET, namespace=NMI_NAMESPACE
+        )
         with kube_errors():
             try:
                 ds = session.apps_v1.read_namespaced_daemon_set(NMI_DAEMONSET, NMI_NAMESPACE)
             except ApiException as exc:
                 if exc.status != 404:
                     raise
-                return _failed(name, "not found", "ready on every node", hint)
+                return _failed(name, _("not found"), _("ready on every node"), hint)
             nodes = len(session.core_v1.list_node().items)
         status = ds.status
         ready = int(status.number_ready or 0) if status else 0
@@ -370,8 +393,12 @@ def check_nmi_ready(session: Session) -> CheckReport:
         return CheckResult(
             name,
             passed=ready == desired == nodes and nodes > 0,
-            observed=f"{ready} ready of {desired} desired on {nodes} nodes",
-            expected=f"{nodes} ready of {nodes} desired on {nodes} nodes",
+            observed=_("{ready} ready of {desired} desired on {nodes} nodes").format(
+                ready=ready, desired=desired, nodes=nodes
+            ),
+            expected=_("{ready} ready of {desired} desired on {nodes} nodes").format(
+                ready=nodes, desired=nodes, nodes=nodes
+            ),
             hint=hint,
         )
 
@@ -380,13 +407,17 @@ def check_nmi_ready(session: Session) -> CheckReport:
         found = find_custom_object(
             session, "azurepodidentityexceptions", NMI_NAMESPACE, ADDON_EXCEPTION
         )
+        present = _("present in {namespace}").format(namespace=NMI_NAMESPACE)
         if found is None:
-            return _failed(name, "not found", f"present in {NMI_NAMESPACE}", hint)
-        return _passed(name, f"present in {NMI_NAMESPACE}")
+            return _failed(name, _("not found"), present, hint)
+        return _passed(name, present)
 
     return CheckReport(
-        "03 NMI",
-        [_guard("NMI DaemonSet", "ready", nmi), _guard("add-on exception", "present", exception)],
+        _("03 NMI"),
+        [
+            _guard(_("NMI DaemonSet"), _("ready"), nmi),
+            _guard(_("add-on exception"), _("present"), exception),
+        ],
     )
 
 
@@ -396,31 +427,35 @@ def check_nmi_ready(session: Session) -> CheckReport:
 def check_identity(session: Session) -> CheckReport:
     """The managed identity exists with a client ID and a principal ID."""
     s = session.settings
-    hint = "run create_identity(session) in 04-identity-and-role"
+    hint = _("run create_identity(session) in 04-identity-and-role")
+    title = _("04 identity")
+    exists = _("identity exists")
     try:
         identity = find_identity(session)
     except PodidError as exc:
         identity, problem = None, str(exc).splitlines()[0]
     else:
-        problem = f"no identity {s.identity_name!r} in resource group {s.resource_group!r}"
+        problem = _("no identity {identity} in resource group {group}").format(
+            identity=repr(s.identity_name), group=repr(s.resource_group)
+        )
     if identity is None:
-        return CheckReport("04 identity", [_failed("identity exists", problem, "found", hint)])
+        return CheckReport(title, [_failed(exists, problem, _("found"), hint)])
     return CheckReport(
-        "04 identity",
+        title,
         [
-            _passed("identity exists", identity.id),
+            _passed(exists, identity.id),
             CheckResult(
                 "clientId",
                 passed=bool(identity.client_id),
                 observed=identity.client_id,
-                expected="a GUID",
+                expected=_("a GUID"),
                 hint=hint,
             ),
             CheckResult(
                 "principalId",
                 passed=bool(identity.principal_id),
                 observed=identity.principal_id,
-                expected="a GUID",
+                expected=_("a GUID"),
                 hint=hint,
             ),
         ],
@@ -429,25 +464,25 @@ def check_identity(session: Session) -> CheckReport:
 
 def check_role_assignment(session: Session) -> CheckResult:
     """Virtual Machine Contributor is assigned to the identity at the node resource group."""
-    name = f"{VM_CONTRIBUTOR} on the node resource group"
+    name = _("{role} on the node resource group").format(role=VM_CONTRIBUTOR)
 
     def run() -> CheckResult:
         identity = find_identity(session)
         cluster = find_cluster(session)
         scope = node_resource_group_id(session, cluster)
         if identity is None or not identity.principal_id:
-            return _failed(name, "no identity", scope, "run create_identity(session) first")
+            return _failed(name, _("no identity"), scope, _("run create_identity(session) first"))
         found = find_role_assignments(session, scope, identity.principal_id, VM_CONTRIBUTOR)
         at_scope = [a for a in found if str(a.scope or "").lower() == scope.lower()]
         return CheckResult(
             name,
             passed=bool(at_scope),
-            observed=at_scope[0].scope if at_scope else "not assigned at this scope",
+            observed=at_scope[0].scope if at_scope else _("not assigned at this scope"),
             expected=scope,
-            hint="run assign_vm_contributor(session) in 04-identity-and-role",
+            hint=_("run assign_vm_contributor(session) in 04-identity-and-role"),
         )
 
-    return _guard(name, "assigned", run)
+    return _guard(name, _("assigned"), run)
 
 
 # -- 05-pod-identity ---------------------------------------------------------------------------
@@ -456,30 +491,35 @@ def check_role_assignment(session: Session) -> CheckResult:
 def check_pod_identity(session: Session) -> CheckReport:
     """MIO for the cluster identity, AzureIdentity and binding, and provisioningState Assigned."""
     s = session.settings
-    hint = "run add_pod_identity(session) in 05-pod-identity"
+    hint = _("run add_pod_identity(session) in 05-pod-identity")
     binding_name = f"{s.pod_identity_name}-binding"
 
     def operator() -> CheckResult:
-        name = f"{MANAGED_IDENTITY_OPERATOR} for the cluster identity"
+        name = _("{role} for the cluster identity").format(role=MANAGED_IDENTITY_OPERATOR)
         cluster = find_cluster(session)
         identity = find_identity(session)
         grantee = cluster_principal_id(cluster) if cluster is not None else None
         if identity is None or not identity.id or grantee is None:
-            return _failed(name, "no cluster or identity", "granted", "run 02 and 04 first")
+            return _failed(
+                name, _("no cluster or identity"), _("granted"), _("run 02 and 04 first")
+            )
         found = find_role_assignments(session, identity.id, grantee, MANAGED_IDENTITY_OPERATOR)
+        granted = _("granted over {identity}").format(identity=s.identity_name)
         return CheckResult(
             name,
             passed=bool(found),
-            observed=f"granted over {s.identity_name}" if found else "not granted",
-            expected=f"granted over {s.identity_name}",
+            observed=granted if found else _("not granted"),
+            expected=granted,
             hint=hint,
         )
 
     def state() -> CheckResult:
-        name = "pod identity provisioningState"
+        name = _("pod identity provisioningState")
         cluster = find_cluster(session)
         entry = pod_identity_entry(cluster, s.pod_identity_name, s.namespace) if cluster else None
-        observed = plain(entry.provisioning_state) if entry is not None else "no such pod identity"
+        observed = (
+            plain(entry.provisioning_state) if entry is not None else _("no such pod identity")
+        )
         return CheckResult.compare(name, observed, "Assigned", hint=hint)
 
     def azure_identity() -> CheckResult:
@@ -487,7 +527,7 @@ def check_pod_identity(session: Session) -> CheckReport:
         identity = find_identity(session)
         obj = find_custom_object(session, "azureidentities", s.namespace, s.pod_identity_name)
         if obj is None:
-            return _failed(name, "not found", f"in namespace {s.namespace}", hint)
+            return _failed(name, _("not found"), _in_namespace(s.namespace), hint)
         spec = obj.get("spec") or {}
         observed = (
             f"type {spec.get('type')}, resourceID {spec.get('resourceID')}, "
@@ -509,21 +549,25 @@ def check_pod_identity(session: Session) -> CheckReport:
         name = f"AzureIdentityBinding {binding_name}"
         obj = find_custom_object(session, "azureidentitybindings", s.namespace, binding_name)
         if obj is None:
-            return _failed(name, "not found", f"in namespace {s.namespace}", hint)
+            return _failed(name, _("not found"), _in_namespace(s.namespace), hint)
         spec = obj.get("spec") or {}
         observed = f"azureIdentity {spec.get('azureIdentity')}, selector {spec.get('selector')}"
         expected = f"azureIdentity {s.pod_identity_name}, selector {s.pod_identity_name}"
         return CheckResult.compare(name, observed, expected, hint=hint)
 
     return CheckReport(
-        "05 pod identity",
+        _("05 pod identity"),
         [
-            _guard("Managed Identity Operator", "granted", operator),
+            _guard("Managed Identity Operator", _("granted"), operator),
             _guard("provisioningState", "Assigned", state),
-            _guard("AzureIdentity", "present", azure_identity),
-            _guard("AzureIdentityBinding", "present", binding),
+            _guard("AzureIdentity", _("present"), azure_identity),
+            _guard("AzureIdentityBinding", _("present"), binding),
         ],
     )
+
+
+def _in_namespace(namespace: str) -> str:
+    return _("in namespace {namespace}").format(namespace=namespace)
 
 
 # -- 06-deploy-demo ---------------------------------------------------------------------------
@@ -532,12 +576,13 @@ def check_pod_identity(session: Session) -> CheckReport:
 def check_demo_running(session: Session) -> CheckReport:
     """Pod ``demo`` is Running, labelled for the binding, pointed at the node resource group."""
     s = session.settings
-    hint = "run deploy_demo(session) in 06-deploy-demo"
+    hint = _("run deploy_demo(session) in 06-deploy-demo")
+    pod_name = _("pod {pod}").format(pod=DEMO_POD)
 
     def pod_results() -> list[CheckResult]:
         pod = find_pod(session, DEMO_POD, s.namespace)
         if pod is None:
-            return [_failed(f"pod {DEMO_POD}", "not found", f"in namespace {s.namespace}", hint)]
+            return [_failed(pod_name, _("not found"), _in_namespace(s.namespace), hint)]
         labels = (pod.metadata.labels or {}) if pod.metadata else {}
         args = list(pod.spec.containers[0].args or []) if pod.spec else []
         cluster = find_cluster(session)
@@ -545,32 +590,33 @@ def check_demo_running(session: Session) -> CheckReport:
         prefix = "--resourcegroup="
         group_arg = next((a[len(prefix) :] for a in args if a.startswith(prefix)), None)
         return [
-            CheckResult.compare(f"pod {DEMO_POD}", pod_state(pod), "Running", hint=hint),
+            CheckResult.compare(pod_name, pod_state(pod), "Running", hint=hint),
             CheckResult.compare(
                 "label aadpodidbinding",
                 labels.get("aadpodidbinding"),
                 s.pod_identity_name,
-                hint="the label must equal the binding's selector (the pod identity name)",
+                hint=_("the label must equal the binding's selector (the pod identity name)"),
             ),
             CheckResult.compare(
                 "--resourcegroup",
                 group_arg,
                 node_group,
-                hint="the role was granted on the node resource group; list VMs there",
+                hint=_("the role was granted on the node resource group; list VMs there"),
             ),
         ]
 
     try:
         results = pod_results()
     except PodidError as exc:
-        results = [_failed(f"pod {DEMO_POD}", str(exc).splitlines()[0], "Running", hint)]
-    return CheckReport("06 demo pod", results)
+        results = [_failed(pod_name, str(exc).splitlines()[0], "Running", hint)]
+    return CheckReport(_("06 demo pod"), results)
 
 
 def check_demo_logs(session: Session, lines: tuple[str, ...] | None = None) -> CheckReport:
     """The demo's log holds the success lines, with the identity's client ID."""
     s = session.settings
-    hint = "follow the log again with follow_demo_logs(session); the demo retries every 20 s"
+    hint = _("follow the log again with follow_demo_logs(session); the demo retries every 20 s")
+    title = _("06 demo log")
     try:
         if lines is None:
             with kube_errors():
@@ -578,9 +624,8 @@ def check_demo_logs(session: Session, lines: tuple[str, ...] | None = None) -> C
             lines = tuple(str(text or "").splitlines())
         identity = find_identity(session)
     except PodidError as exc:
-        return CheckReport(
-            "06 demo log", [_failed("pod log", str(exc).splitlines()[0], "readable", hint)]
-        )
+        problem = str(exc).splitlines()[0]
+        return CheckReport(title, [_failed(_("pod log"), problem, _("readable"), hint)])
     results = []
     for marker in SUCCESS_MARKERS:
         hit = next((log_line_text(line) for line in lines if marker in line), None)
@@ -588,8 +633,8 @@ def check_demo_logs(session: Session, lines: tuple[str, ...] | None = None) -> C
             CheckResult(
                 marker,
                 passed=hit is not None,
-                observed=_short(hit) if hit else "not in the log",
-                expected="in the log",
+                observed=_short(hit) if hit else _("not in the log"),
+                expected=_("in the log"),
                 hint=hint,
             )
         )
@@ -597,14 +642,14 @@ def check_demo_logs(session: Session, lines: tuple[str, ...] | None = None) -> C
     wanted = f"clientID({client_id})"
     results.append(
         CheckResult(
-            "the token is for the managed identity",
+            _("the token is for the managed identity"),
             passed=client_id is not None and any(wanted in line for line in lines),
-            observed=wanted if any(wanted in line for line in lines) else "no such clientID",
+            observed=wanted if any(wanted in line for line in lines) else _("no such clientID"),
             expected=wanted,
             hint=hint,
         )
     )
-    return CheckReport("06 demo log", results)
+    return CheckReport(title, results)
 
 
 def _short(text: str, limit: int = 120) -> str:
@@ -617,34 +662,43 @@ def _short(text: str, limit: int = 120) -> str:
 def check_cleaned_up(session: Session) -> CheckReport:
     """Nothing the tutorial created is left: groups, cluster, identity, grants, kubeconfig."""
     s = session.settings
-    hint = "run clean_up(session) in 07-cleanup"
+    hint = _("run clean_up(session) in 07-cleanup")
 
     def gone(name: str, present: Callable[[], bool]) -> CheckResult:
+        absent = _("gone")
         return _guard(
             name,
-            "gone",
+            absent,
             lambda: CheckResult.compare(
-                name, "present" if present() else "gone", "gone", hint=hint
+                name, _("present") if present() else absent, absent, hint=hint
             ),
         )
 
+    def group(name: str) -> str:
+        return _("resource group {group}").format(group=name)
+
     return CheckReport(
-        "07 cleanup",
+        _("07 cleanup"),
         [
-            gone(f"cluster {s.cluster_name}", lambda: find_cluster(session) is not None),
-            gone(f"identity {s.identity_name}", lambda: find_identity(session) is not None),
             gone(
-                f"role assignments ({MANAGED_IDENTITY_OPERATOR}, {VM_CONTRIBUTOR})",
+                _("cluster {cluster}").format(cluster=s.cluster_name),
+                lambda: find_cluster(session) is not None,
+            ),
+            gone(
+                _("identity {identity}").format(identity=s.identity_name),
+                lambda: find_identity(session) is not None,
+            ),
+            gone(
+                _("role assignments ({roles})").format(
+                    roles=f"{MANAGED_IDENTITY_OPERATOR}, {VM_CONTRIBUTOR}"
+                ),
                 lambda: bool(tutorial_assignments(session)),
             ),
             gone(
-                f"resource group {s.node_resource_group}",
+                group(s.node_resource_group),
                 lambda: find_resource_group(session, s.node_resource_group) is not None,
             ),
-            gone(
-                f"resource group {s.resource_group}",
-                lambda: find_resource_group(session) is not None,
-            ),
+            gone(group(s.resource_group), lambda: find_resource_group(session) is not None),
             gone(
                 f"kubeconfig {display_path(session.kubeconfig_path)}",
                 session.kubeconfig_path.exists,
