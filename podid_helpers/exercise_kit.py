@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from .errors import PodidError, translate_azure_error
+from .i18n import _
 from .live import wait_for_poller, wait_until
 from .lookups import (
     POD_IDENTITY_GROUP,
@@ -65,13 +66,16 @@ class Symptom:
         """Return the terminal-like rendering (the same on every run with the same state)."""
         out: list[str] = []
         for section in self.sections:
-            out += [f"{section.prompt} {section.command}", *(section.lines or ("(no output)",)), ""]
+            lines = section.lines or (_("(no output)"),)
+            out += [f"{section.prompt} {section.command}", *lines, ""]
         if self.plain:
-            out.append(f"In plain words: {self.plain}")
+            out.append(_("In plain words: {sentence}").format(sentence=self.plain))
         if not self.seen:
             out.append(
-                "(The failure this exercise is about did not show: run the break cell above "
-                "first, or it is already fixed.)"
+                _(
+                    "(The failure this exercise is about did not show: run the break cell above "
+                    "first, or it is already fixed.)"
+                )
             )
         return "\n".join(out).rstrip()
 
@@ -91,7 +95,9 @@ class Symptom:
 def require_lab(session: Session, why: str) -> None:
     """Refuse in Azure mode, saying why this part of an exercise needs the lab."""
     if session.mode != "lab":
-        raise PodidError(f"this runs only in the offline lab (PODID_MODE=lab): {why}")
+        raise PodidError(
+            _("this runs only in the offline lab (PODID_MODE=lab): {why}").format(why=why)
+        )
 
 
 # -- kubectl-like views -------------------------------------------------------------------------
@@ -196,13 +202,17 @@ def delete_pod(session: Session, name: str, namespace: str) -> bool:
         return False
     with kube_errors():
         session.core_v1.delete_namespaced_pod(name, namespace)
-    ok, _ = wait_until(
-        f"deleting pod {name}",
+    ok, _state = wait_until(
+        _("deleting pod {pod}").format(pod=name),
         lambda: (find_pod(session, name, namespace) is None, "Terminating"),
         timeout=POD_TIMEOUT,
     )
     if not ok:
-        raise PodidError(f"pod {name!r} in {namespace!r} is still terminating; run this again.")
+        raise PodidError(
+            _("pod {pod} in {namespace} is still terminating; run this again.").format(
+                pod=repr(name), namespace=repr(namespace)
+            )
+        )
     return True
 
 
@@ -223,9 +233,15 @@ def run_pod(session: Session, manifest: dict[str, Any]) -> str:
         state = pod_state(pod) if pod is not None else "(gone)"
         return state not in ("Pending", "ContainerCreating"), state
 
-    _, state = wait_until(f"starting pod {name}", running, timeout=POD_TIMEOUT)
+    _done, state = wait_until(
+        _("starting pod {pod}").format(pod=name), running, timeout=POD_TIMEOUT
+    )
     if state != "Running":
-        raise PodidError(f"pod {name!r} is {state}, not Running (kubectl describe pod {name}).")
+        raise PodidError(
+            _("pod {pod} is {state}, not Running (kubectl describe pod {name}).").format(
+                pod=repr(name), state=state, name=name
+            )
+        )
     return state
 
 
@@ -235,7 +251,11 @@ def imds_get(
     """GET ``path`` from IMDS as the pod would (the lab's owner route asks NMI for it)."""
     pod = find_pod(session, name, namespace)
     if pod is None or not (pod.status and pod.status.pod_ip):
-        raise PodidError(f"pod {name!r} in {namespace!r} is not running; run its break cell.")
+        raise PodidError(
+            _("pod {pod} in {namespace} is not running; run its break cell.").format(
+                pod=repr(name), namespace=repr(namespace)
+            )
+        )
     response = lab_request(
         session, "GET", f"/_lab/pods/{pod.metadata.uid}/imds{path}", metadata=header
     )
@@ -283,7 +303,8 @@ def put_cluster(session: Session, name: str, cluster: ManagedCluster, what: str)
 def update_cluster(session: Session) -> ManagedCluster:
     """``az aks update``: the cluster as it is, PUT back (AKS checks and reconciles it)."""
     name = session.settings.cluster_name
-    return put_cluster(session, name, require_cluster(session), f"updating cluster {name}")
+    updating = _("updating cluster {cluster}").format(cluster=name)
+    return put_cluster(session, name, require_cluster(session), updating)
 
 
 def grant(
@@ -334,7 +355,7 @@ def lab_request(
 
     import requests
 
-    require_lab(session, f"{path} is a route of the lab")
+    require_lab(session, _("{path} is a route of the lab").format(path=path))
     home = importlib.import_module("podid_lab.home").LabHome.from_env()
     header = importlib.import_module("podid_lab.admin").ADMIN_HEADER
     headers = {header: home.admin_key(), **({"Metadata": "true"} if metadata else {})}
@@ -352,5 +373,9 @@ def lab_admin(session: Session, method: str, path: str, body: Any = None) -> Any
     """Call one of the lab's admin routes; its JSON answer."""
     response = lab_request(session, method, path, body)
     if not response.ok:
-        raise PodidError(f"the lab refused {method} {path}: HTTP {response.status_code}")
+        raise PodidError(
+            _("the lab refused {method} {path}: HTTP {status}").format(
+                method=method, path=path, status=response.status_code
+            )
+        )
     return response.json()

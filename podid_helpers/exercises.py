@@ -20,6 +20,7 @@ from . import exercises_workload_identity as wi
 from .checks import CheckReport, CheckResult
 from .errors import PodidError
 from .exercise_kit import Symptom, lab_admin
+from .i18n import N_, _
 from .results import StepResult
 
 if TYPE_CHECKING:
@@ -28,7 +29,8 @@ if TYPE_CHECKING:
 __all__ = ["EXERCISES", "Exercise", "Symptom", "exercise", "exercises_passed", "restore_exercises"]
 
 Restore = Callable[["Session"], list[str]]
-STILL_BROKEN = (
+_CHECKS_RAN = N_("the checks could run")
+STILL_BROKEN = N_(
     "investigate with read-only calls (Where to look), fix what you find, then run this cell "
     "again; ph.show_solutions() lets the collapsed solution cells run"
 )
@@ -45,10 +47,11 @@ class Exercise:
     fixes: Callable[[Session], StepResult]
     checks: Callable[[Session], list[CheckResult]]
     restores: Restore | None = None
+    # title and reported are English (the lab records the title); they are translated when shown.
     reported: str = ""
 
     def __repr__(self) -> str:
-        return f"exercise {self.number}: {self.title}"
+        return _("exercise {number}: {title}").format(number=self.number, title=_(self.title))
 
     def break_it(self, session: Session) -> StepResult:
         """Break one thing on purpose (re-running it changes nothing more)."""
@@ -60,7 +63,9 @@ class Exercise:
         return StepResult(
             step=f"exercise {self.number}",
             changed=changed,
-            summary=f"exercise {self.number} is set up: {self.reported}",
+            summary=_("exercise {number} is set up: {reported}").format(
+                number=self.number, reported=_(self.reported)
+            ),
         )
 
     def symptom(self, session: Session) -> Symptom:
@@ -83,11 +88,11 @@ class Exercise:
         except PodidError as exc:
             results = [
                 CheckResult(
-                    "the checks could run",
+                    _(_CHECKS_RAN),
                     passed=False,
                     observed=str(exc).splitlines()[0],
-                    expected="no error",
-                    hint="run the catch-up cell at the top, then this exercise's cells in order",
+                    expected=_("no error"),
+                    hint=_("run the catch-up cell at the top, then this exercise's cells in order"),
                 )
             ]
         if not all(r.passed for r in results):
@@ -96,36 +101,39 @@ class Exercise:
             undone = self.restores(session)
             results.append(
                 CheckResult(
-                    "the lab is as the exercise found it",
+                    _("the lab is as the exercise found it"),
                     passed=True,
-                    observed="; ".join(undone) or "nothing to undo",
-                    expected="nothing left behind",
+                    observed="; ".join(undone) or _("nothing to undo"),
+                    expected=_("nothing left behind"),
                 )
             )
         results.append(_record(session, self))
-        return CheckReport(f"exercise {self.number}: {self.title}", results)
+        return CheckReport(repr(self), results)
 
     def _still_broken(self, results: list[CheckResult]) -> CheckReport:
         # The failing checks' names would name the cause, so only say how many still fail
         # (an error on the way, which names no cause, is shown as it is).
         failed = [r for r in results if not r.passed]
-        if failed[0].name == "the checks could run":
-            return CheckReport(f"exercise {self.number}", failed)
+        title = _("exercise {number}").format(number=self.number)
+        if failed[0].name == _(_CHECKS_RAN):
+            return CheckReport(title, failed)
         still = CheckResult(
-            "what the user reported is gone",
+            _("what the user reported is gone"),
             passed=False,
-            observed=f"{len(failed)} of {len(results)} checks of the state still fail",
-            expected="every check passes",
-            hint=STILL_BROKEN,
+            observed=_("{failed} of {count} checks of the state still fail").format(
+                failed=len(failed), count=len(results)
+            ),
+            expected=_("every check passes"),
+            hint=_(STILL_BROKEN),
         )
-        return CheckReport(f"exercise {self.number}", [still])
+        return CheckReport(title, [still])
 
 
 def _record(session: Session, done: Exercise) -> CheckResult:
-    name = "pass recorded"
+    name = _("pass recorded")
     if session.mode != "lab":
         return CheckResult(
-            name, passed=True, observed="not recorded (Azure mode has no lab)", expected="-"
+            name, passed=True, observed=_("not recorded (Azure mode has no lab)"), expected="-"
         )
     try:
         lab_admin(
@@ -136,88 +144,88 @@ def _record(session: Session, done: Exercise) -> CheckResult:
             name,
             passed=False,
             observed=str(exc).splitlines()[0],
-            expected="recorded in the lab",
-            hint="run connect() again (it starts the lab), then this cell",
+            expected=_("recorded in the lab"),
+            hint=_("run connect() again (it starts the lab), then this cell"),
         )
-    return CheckResult(name, passed=True, observed="podid-lab exercises lists it", expected="-")
+    return CheckResult(name, passed=True, observed=_("podid-lab exercises lists it"), expected="-")
 
 
 EXERCISES: tuple[Exercise, ...] = (
     Exercise(
         1,
-        "the pod's label does not match the binding's selector",
+        N_("the pod's label does not match the binding's selector"),
         pods.break_label,
         pods.symptom_label,
         pods.fix_label,
         pods.checks_label,
-        reported="the demo pod runs, but its log says it cannot get a token",
+        reported=N_("the demo pod runs, but its log says it cannot get a token"),
     ),
     Exercise(
         2,
-        "the pod runs in another namespace than its pod identity",
+        N_("the pod runs in another namespace than its pod identity"),
         pods.break_namespace,
         pods.symptom_namespace,
         pods.fix_namespace,
         pods.checks_namespace,
         pods.restore_namespace,
-        reported="the demo pod, deployed again from a copied manifest, cannot get a token",
+        reported=N_("the demo pod, deployed again from a copied manifest, cannot get a token"),
     ),
     Exercise(
         3,
-        "the role is assigned on the wrong resource group",
+        N_("the role is assigned on the wrong resource group"),
         pods.break_scope,
         pods.symptom_scope,
         pods.fix_scope,
         pods.checks_scope,
-        reported="the demo gets tokens, but listing the VMs fails",
+        reported=N_("the demo gets tokens, but listing the VMs fails"),
     ),
     Exercise(
         4,
-        "the cluster identity lacks Managed Identity Operator",
+        N_("the cluster identity lacks Managed Identity Operator"),
         az.break_operator,
         az.symptom_operator,
         az.fix_operator,
         az.checks_operator,
-        reported="the template that adds the pod identity back is refused",
+        reported=N_("the template that adds the pod identity back is refused"),
     ),
     Exercise(
         5,
-        "pod identity on a kubenet cluster without consent",
+        N_("pod identity on a kubenet cluster without consent"),
         az.break_kubenet,
         az.symptom_kubenet,
         az.fix_kubenet,
         az.checks_kubenet,
         az.restore_kubenet,
-        reported="enabling pod identity on the platform team's other cluster fails",
+        reported=N_("enabling pod identity on the platform team's other cluster fails"),
     ),
     Exercise(
         6,
-        "the preview feature is not registered",
+        N_("the preview feature is not registered"),
         az.break_feature,
         az.symptom_feature,
         az.fix_feature,
         az.checks_feature,
         az.restore_feature,
-        reported="every az aks update that keeps the add-on on is refused",
+        reported=N_("every az aks update that keeps the add-on on is refused"),
     ),
     Exercise(
         7,
-        "a token request without the Metadata header",
+        N_("a token request without the Metadata header"),
         pods.break_header,
         pods.symptom_header,
         pods.fix_header,
         pods.checks_header,
-        reported="asking for a token by hand from inside the pod is refused",
+        reported=N_("asking for a token by hand from inside the pod is refused"),
     ),
     Exercise(
         8,
-        "a role assignment right after creating the identity",
+        N_("a role assignment right after creating the identity"),
         az.break_replication,
         az.symptom_replication,
         az.fix_replication,
         az.checks_replication,
         az.restore_replication,
-        reported="a script that creates an identity and grants it a role fails at the grant",
+        reported=N_("a script that creates an identity and grants it a role fails at the grant"),
     ),
 )
 
@@ -226,43 +234,43 @@ EXERCISES: tuple[Exercise, ...] = (
 WORKLOAD_ID_EXERCISES: tuple[Exercise, ...] = (
     Exercise(
         9,
-        "the federated credential names another service account",
+        N_("the federated credential names another service account"),
         wi.break_subject,
         wi.symptom_subject,
         wi.fix_subject,
         wi.checks_subject,
         wi.restore_subject,
-        "a new pod for the reports job cannot read the secret",
+        N_("a new pod for the reports job cannot read the secret"),
     ),
     Exercise(
         10,
-        "the pod lacks the azure.workload.identity/use label",
+        N_("the pod lacks the azure.workload.identity/use label"),
         wi.break_label,
         wi.symptom_label,
         wi.fix_label,
         wi.checks_label,
         wi.restore_label,
-        "a pod with the right service account gets no token",
+        N_("a pod with the right service account gets no token"),
     ),
     Exercise(
         11,
-        "the federated credential expects another audience",
+        N_("the federated credential expects another audience"),
         wi.break_audience,
         wi.symptom_audience,
         wi.fix_audience,
         wi.checks_audience,
         wi.restore_audience,
-        "the audit job's pod cannot read the secret",
+        N_("the audit job's pod cannot read the secret"),
     ),
     Exercise(
         12,
-        "the service account names an identity without the credential",
+        N_("the service account names an identity without the credential"),
         wi.break_other_identity,
         wi.symptom_other_identity,
         wi.fix_other_identity,
         wi.checks_other_identity,
         wi.restore_other_identity,
-        "the billing job's pod cannot read the secret",
+        N_("the billing job's pod cannot read the secret"),
     ),
 )
 
@@ -273,7 +281,11 @@ def exercise(number: int) -> Exercise:
         if candidate.number == number:
             return candidate
     last = len(EXERCISES) + len(WORKLOAD_ID_EXERCISES)
-    raise PodidError(f"there is no exercise {number}; they are numbered 1-{last}")
+    raise PodidError(
+        _("there is no exercise {number}; they are numbered 1-{last}").format(
+            number=number, last=last
+        )
+    )
 
 
 def restore_exercises(session: Session) -> StepResult:
@@ -287,7 +299,9 @@ def restore_exercises(session: Session) -> StepResult:
     return StepResult(
         step="restore_exercises",
         changed=bool(done),
-        summary="undid what the exercises left behind" if done else "no exercise left anything",
+        summary=(
+            _("undid what the exercises left behind") if done else _("no exercise left anything")
+        ),
         details=tuple(done),
     )
 
@@ -296,14 +310,14 @@ def exercises_passed(session: Session) -> CheckReport:
     """Which exercises the lab has recorded as passed (what ``podid-lab exercises`` lists)."""
     passed = {d["exercise"] for d in lab_admin(session, "GET", "/_lab/exercises")["value"]}
     return CheckReport(
-        "troubleshooting exercises passed",
+        _("troubleshooting exercises passed"),
         [
             CheckResult(
                 repr(e),
                 passed=str(e.number) in passed,
-                observed="passed" if str(e.number) in passed else "not yet",
-                expected="passed",
-                hint="run its cells, ending with the verify cell",
+                observed=_("passed") if str(e.number) in passed else _("not yet"),
+                expected=_("passed"),
+                hint=_("run its cells, ending with the verify cell"),
             )
             for e in EXERCISES
         ],

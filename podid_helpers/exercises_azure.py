@@ -24,6 +24,7 @@ from .exercise_kit import (
     revoke,
     update_cluster,
 )
+from .i18n import _
 from .live import LiveStatus, wait_for_poller, wait_until
 from .lookups import (
     CONTAINER_SERVICE,
@@ -67,7 +68,11 @@ def _operator_scope(session: Session) -> tuple[str, str]:
     identity = require_identity(session)
     grantee = cluster_principal_id(cluster)
     if grantee is None:
-        raise PodidError(f"cluster {session.settings.cluster_name!r} has no managed identity")
+        raise PodidError(
+            _("cluster {cluster} has no managed identity").format(
+                cluster=repr(session.settings.cluster_name)
+            )
+        )
     return str(identity.id), grantee
 
 
@@ -79,9 +84,14 @@ def break_operator(session: Session) -> StepResult:
     return StepResult(
         step="break_operator",
         changed=revoked or removed,
-        summary=f"removed {MANAGED_IDENTITY_OPERATOR} of the cluster identity over "
-        f"{session.settings.identity_name!r}, and pod identity "
-        f"{session.settings.pod_identity_name!r} (to be added again from a template)",
+        summary=_(
+            "removed {role} of the cluster identity over {identity}, and pod identity "
+            "{pod_identity} (to be added again from a template)"
+        ).format(
+            role=MANAGED_IDENTITY_OPERATOR,
+            identity=repr(session.settings.identity_name),
+            pod_identity=repr(session.settings.pod_identity_name),
+        ),
     )
 
 
@@ -99,7 +109,7 @@ def symptom_operator(session: Session) -> Symptom:
         f"aks.managed_clusters.begin_create_or_update({s.resource_group!r}, {s.cluster_name!r}, "
         f"cluster)  # podIdentityProfile + {s.pod_identity_name}, nothing granted"
     )
-    lines = tuple(str(error).splitlines()) if error is not None else ("(accepted)",)
+    lines = tuple(str(error).splitlines()) if error is not None else (_("(accepted)"),)
     return Symptom(
         sections=(Section(call, lines, prompt=">>>"),),
         seen=error is not None and "no assignment permission" in str(error),
@@ -110,15 +120,19 @@ def fix_operator(session: Session) -> StepResult:
     """Grant Managed Identity Operator to the cluster identity, then add the pod identity."""
     granted = grant_identity_operator(session)
     with azure_errors():
-        _, existed = put_pod_identity(session, require_cluster(session), require_identity(session))
+        _cluster, existed = put_pod_identity(
+            session, require_cluster(session), require_identity(session)
+        )
     entry = _entry(session)
     return StepResult(
         step="fix_operator",
         changed=granted.changed or not existed,
         summary=granted.summary,
         details=(
-            "added the pod identity again (the template, deployed once more)",
-            f"pod identity provisioningState: {plain(entry.provisioning_state) if entry else None}",
+            _("added the pod identity again (the template, deployed once more)"),
+            _("pod identity provisioningState: {state}").format(
+                state=plain(entry.provisioning_state) if entry else None
+            ),
         ),
     )
 
@@ -138,25 +152,25 @@ def checks_operator(session: Session) -> list[CheckResult]:
     )
     return [
         CheckResult(
-            f"{MANAGED_IDENTITY_OPERATOR} for the cluster identity",
+            _("{role} for the cluster identity").format(role=MANAGED_IDENTITY_OPERATOR),
             passed=bool(find_role_assignments(session, scope, grantee, MANAGED_IDENTITY_OPERATOR)),
-            observed="granted"
+            observed=_("granted")
             if find_role_assignments(session, scope, grantee, MANAGED_IDENTITY_OPERATOR)
-            else "not granted",
-            expected="granted",
-            hint="grant it over the identity to the cluster's control-plane identity",
+            else _("not granted"),
+            expected=_("granted"),
+            hint=_("grant it over the identity to the cluster's control-plane identity"),
         ),
         CheckResult.compare(
-            "pod identity provisioningState",
-            plain(entry.provisioning_state) if entry is not None else "no such pod identity",
+            _("pod identity provisioningState"),
+            plain(entry.provisioning_state) if entry is not None else _("no such pod identity"),
             "Assigned",
-            hint="after granting, add the pod identity again",
+            hint=_("after granting, add the pod identity again"),
         ),
         CheckResult.compare(
-            f"identity {s.identity_name} on the node scale sets",
-            "on every one" if scale_sets and on_nodes else "missing",
-            "on every one",
-            hint="AKS puts it there when the pod identity is Assigned",
+            _("identity {identity} on the node scale sets").format(identity=s.identity_name),
+            _("on every one") if scale_sets and on_nodes else _("missing"),
+            _("on every one"),
+            hint=_("AKS puts it there when the pod identity is Assigned"),
         ),
     ]
 
@@ -214,11 +228,13 @@ def break_kubenet(session: Session) -> StepResult:
             ),
         )
         with azure_errors():
-            put_cluster(session, name, cluster, f"creating cluster {name}")
+            put_cluster(
+                session, name, cluster, _("creating cluster {cluster}").format(cluster=name)
+            )
     return StepResult(
         step="break_kubenet",
         changed=existing is None,
-        summary=f"cluster {name!r} runs with network plugin kubenet",
+        summary=_("cluster {cluster} runs with network plugin kubenet").format(cluster=repr(name)),
     )
 
 
@@ -229,13 +245,18 @@ def _enable_on_kubenet(session: Session, *, consent: bool) -> Any:
     name = kubenet_cluster_name(session)
     cluster = _kubenet_cluster(session)
     if cluster is None:
-        raise PodidError(f"no cluster {name!r}: run the break cell of exercise 5 first")
+        raise PodidError(
+            _("no cluster {cluster}: run the break cell of exercise 5 first").format(
+                cluster=repr(name)
+            )
+        )
     profile = cluster.pod_identity_profile or m.ManagedClusterPodIdentityProfile()
     profile.enabled = True
     if consent:
         profile.allow_network_plugin_kubenet = True
     cluster.pod_identity_profile = profile
-    return put_cluster(session, name, cluster, f"enabling pod identity on {name}")
+    enabling = _("enabling pod identity on {cluster}").format(cluster=name)
+    return put_cluster(session, name, cluster, enabling)
 
 
 def symptom_kubenet(session: Session) -> Symptom:
@@ -248,7 +269,7 @@ def symptom_kubenet(session: Session) -> Symptom:
             az_error(
                 f"az aks update -g {s.resource_group} -n {name} --enable-pod-identity",
                 error,
-                "(accepted: pod identity is enabled on this cluster)",
+                _("(accepted: pod identity is enabled on this cluster)"),
             ),
         ),
         seen=error is not None and "kubenet" in str(error),
@@ -263,7 +284,9 @@ def fix_kubenet(session: Session) -> StepResult:
     return StepResult(
         step="fix_kubenet",
         changed=True,
-        summary=f"pod identity enabled on {name!r} with the kubenet consent",
+        summary=_("pod identity enabled on {cluster} with the kubenet consent").format(
+            cluster=repr(name)
+        ),
         details=(f"provisioningState: {cluster.provisioning_state}",),
     )
 
@@ -274,11 +297,11 @@ def checks_kubenet(session: Session) -> list[CheckResult]:
     if cluster is None:
         return [
             CheckResult(
-                f"cluster {kubenet_cluster_name(session)}",
+                _("cluster {cluster}").format(cluster=kubenet_cluster_name(session)),
                 passed=False,
-                observed="not found",
-                expected="found",
-                hint="run the break cell of exercise 5 first",
+                observed=_("not found"),
+                expected=_("found"),
+                hint=_("run the break cell of exercise 5 first"),
             )
         ]
     profile = cluster.pod_identity_profile
@@ -291,13 +314,13 @@ def checks_kubenet(session: Session) -> list[CheckResult]:
             "podIdentityProfile.enabled",
             bool(profile and profile.enabled),
             True,
-            hint="enable it with the kubenet consent",
+            hint=_("enable it with the kubenet consent"),
         ),
         CheckResult.compare(
             "podIdentityProfile.allowNetworkPluginKubenet",
             bool(profile and profile.allow_network_plugin_kubenet),
             True,
-            hint="--enable-pod-identity-with-kubenet, once NET_RAW is dropped by policy",
+            hint=_("--enable-pod-identity-with-kubenet, once NET_RAW is dropped by policy"),
         ),
     ]
 
@@ -310,8 +333,8 @@ def restore_kubenet(session: Session) -> list[str]:
         return []
     with azure_errors():
         poller = session.containerservice.managed_clusters.begin_delete(s.resource_group, name)
-        wait_for_poller(poller, f"deleting cluster {name}")
-    return [f"deleted cluster {name!r}"]
+        wait_for_poller(poller, _("deleting cluster {cluster}").format(cluster=name))
+    return [_("deleted cluster {cluster}").format(cluster=repr(name))]
 
 
 # -- 6. the preview feature is not registered (or the provider not re-registered) -----------------
@@ -321,8 +344,8 @@ _FEATURE = f"{CONTAINER_SERVICE}/{POD_IDENTITY_FEATURE}"
 
 
 def _wait_for_feature(session: Session, wanted: str) -> str:
-    _, state = wait_until(
-        f"feature {_FEATURE}",
+    _done, state = wait_until(
+        _("feature {feature}").format(feature=_FEATURE),
         lambda: ((state := feature_state(session)) == wanted, state),
         timeout=FEATURE_TIMEOUT,
     )
@@ -331,7 +354,7 @@ def _wait_for_feature(session: Session, wanted: str) -> str:
 
 def break_feature(session: Session) -> StepResult:
     """Unregister the preview feature (``az feature unregister``) and wait until it is."""
-    require_lab(session, "unregistering a preview feature changes your whole subscription")
+    require_lab(session, _("unregistering a preview feature changes your whole subscription"))
     before = feature_state(session)
     if before not in ("Unregistering", "Unregistered", "NotRegistered"):
         with azure_errors():
@@ -340,7 +363,7 @@ def break_feature(session: Session) -> StepResult:
     return StepResult(
         step="break_feature",
         changed=before == "Registered",
-        summary=f"feature {_FEATURE} is {state}",
+        summary=_("feature {feature} is {state}").format(feature=_FEATURE, state=state),
     )
 
 
@@ -369,7 +392,7 @@ def symptom_feature(session: Session) -> Symptom:
     code = error.error.code if error is not None and error.error is not None else None
     return Symptom(
         sections=(
-            az_error(_update_command(session), error, "(accepted)"),
+            az_error(_update_command(session), error, _("(accepted)")),
             *_feature_views(session),
         ),
         seen=code == "PodIdentityAddonFeatureFlagNotEnabled",
@@ -379,7 +402,7 @@ def symptom_feature(session: Session) -> Symptom:
 
 def fix_feature(session: Session) -> StepResult:
     """Register the feature, see AKS still refuse, re-register the provider, then update."""
-    require_lab(session, "exercise 6 unregistered the feature in the lab only")
+    require_lab(session, _("exercise 6 unregistered the feature in the lab only"))
     with azure_errors():
         session.features.features.register(CONTAINER_SERVICE, POD_IDENTITY_FEATURE)
     state = _wait_for_feature(session, "Registered")
@@ -387,7 +410,7 @@ def fix_feature(session: Session) -> StepResult:
     with azure_errors():
         session.resources.providers.register(CONTAINER_SERVICE)
     wait_until(
-        f"provider {CONTAINER_SERVICE}",
+        _("provider {provider}").format(provider=CONTAINER_SERVICE),
         lambda: ((now := provider_state(session)) == "Registered", now),
         timeout=PROVIDER_TIMEOUT,
     )
@@ -396,13 +419,16 @@ def fix_feature(session: Session) -> StepResult:
     return StepResult(
         step="fix_feature",
         changed=True,
-        summary=f"feature {_FEATURE} is {state} and AKS accepts pod identity again",
+        summary=_("feature {feature} is {state} and AKS accepts pod identity again").format(
+            feature=_FEATURE, state=state
+        ),
         details=(
-            "az aks update right after the feature was Registered: "
-            + (
-                f"still refused ({early.error.code if early.error else early.status_code})"
+            _("az aks update right after the feature was Registered: {outcome}").format(
+                outcome=_("still refused ({code})").format(
+                    code=early.error.code if early.error else early.status_code
+                )
                 if early is not None
-                else "accepted"
+                else _("accepted")
             ),
             f"az provider register -n {CONTAINER_SERVICE}: Registered",
             f"az aks update: {cluster.provisioning_state}",
@@ -414,14 +440,22 @@ def checks_feature(session: Session) -> list[CheckResult]:
     """Feature and provider Registered, and AKS accepts the add-on on an update."""
     error = refusal(lambda: update_cluster(session))
     return [
-        CheckResult.compare(f"feature {_FEATURE}", feature_state(session), "Registered"),
-        CheckResult.compare(f"provider {CONTAINER_SERVICE}", provider_state(session), "Registered"),
+        CheckResult.compare(
+            _("feature {feature}").format(feature=_FEATURE), feature_state(session), "Registered"
+        ),
+        CheckResult.compare(
+            _("provider {provider}").format(provider=CONTAINER_SERVICE),
+            provider_state(session),
+            "Registered",
+        ),
         CheckResult(
             "az aks update --enable-pod-identity",
             passed=error is None,
-            observed="accepted" if error is None else str(error).splitlines()[0],
-            expected="accepted",
-            hint=f"after the feature is Registered: az provider register -n {CONTAINER_SERVICE}",
+            observed=_("accepted") if error is None else str(error).splitlines()[0],
+            expected=_("accepted"),
+            hint=_("after the feature is Registered: az provider register -n {provider}").format(
+                provider=CONTAINER_SERVICE
+            ),
         ),
     ]
 
@@ -431,7 +465,11 @@ def restore_feature(session: Session) -> list[str]:
     if session.mode != "lab" or feature_state(session) == "Registered":
         return []
     fix_feature(session)
-    return [f"registered {_FEATURE} and re-registered {CONTAINER_SERVICE}"]
+    return [
+        _("registered {feature} and re-registered {provider}").format(
+            feature=_FEATURE, provider=CONTAINER_SERVICE
+        )
+    ]
 
 
 # -- 8. a role assignment right after creating the identity: PrincipalNotFound --------------------
@@ -445,7 +483,11 @@ def new_identity_name(session: Session) -> str:
 def _group_scope(session: Session) -> str:
     group = find_resource_group(session)
     if group is None or not group.id:
-        raise PodidError(f"resource group {session.settings.resource_group!r} not found")
+        raise PodidError(
+            _("resource group {group} not found").format(
+                group=repr(session.settings.resource_group)
+            )
+        )
     return str(group.id)
 
 
@@ -475,8 +517,9 @@ def break_replication(session: Session) -> StepResult:
     if session.mode == "lab":
         lab_admin(session, "PATCH", "/_lab/settings", {DELAY_KNOB: REPLICATION_DELAY})
         details.append(
-            f"lab: a new identity stays unknown to role assignments for "
-            f"{REPLICATION_DELAY:.0f} s ({DELAY_KNOB})"
+            _(
+                "lab: a new identity stays unknown to role assignments for {seconds} s ({knob})"
+            ).format(seconds=f"{REPLICATION_DELAY:.0f}", knob=DELAY_KNOB)
         )
     # A new identity each time: the delay only applies to one that was just created.
     restore_replication(session, knob=False)
@@ -489,7 +532,9 @@ def break_replication(session: Session) -> StepResult:
     return StepResult(
         step="break_replication",
         changed=True,
-        summary=f"created managed identity {new_identity_name(session)!r}",
+        summary=_("created managed identity {identity}").format(
+            identity=repr(new_identity_name(session))
+        ),
         details=(f"principalId: {identity.principal_id}", *details),
     )
 
@@ -497,7 +542,11 @@ def break_replication(session: Session) -> StepResult:
 def _assign_reader(session: Session) -> None:
     identity = _new_identity(session)
     if identity is None:
-        raise PodidError(f"no identity {new_identity_name(session)!r}: run the break cell first")
+        raise PodidError(
+            _("no identity {identity}: run the break cell first").format(
+                identity=repr(new_identity_name(session))
+            )
+        )
     # No principal type: Azure then looks the principal up in Entra ID, as `az` does by default.
     grant(session, _group_scope(session), str(identity.principal_id), READER, principal_type=None)
 
@@ -515,7 +564,7 @@ def symptom_replication(session: Session) -> Symptom:
     """The role assignment, tried at once, and Azure's PrincipalNotFound."""
     error = refusal(lambda: _assign_reader(session))
     code = error.error.code if error is not None and error.error is not None else None
-    sections = [az_error(_assign_command(session), error, "(accepted: it had replicated)")]
+    sections = [az_error(_assign_command(session), error, _("(accepted: it had replicated)"))]
     if session.mode == "lab":
         sections.append(Section(f"podid-lab config get {DELAY_KNOB}", (str(_delay(session)),)))
     return Symptom(
@@ -529,7 +578,7 @@ def fix_replication(session: Session) -> StepResult:
 
     s = session.settings
     retried = False
-    with LiveStatus("assigning the role") as live:
+    with LiveStatus(_("assigning the role")) as live:
         for wait in (*BACKOFF, None):
             try:
                 _assign_reader(session)
@@ -540,19 +589,22 @@ def fix_replication(session: Session) -> StepResult:
                 if code != "PrincipalNotFound" or wait is None:
                     raise translate_azure_error(exc) from exc
                 retried = True
-                live.show(f"PrincipalNotFound; next try in {wait:.0f} s")
+                live.show(
+                    _("PrincipalNotFound; next try in {seconds} s").format(seconds=f"{wait:.0f}")
+                )
                 time.sleep(wait)
             else:
                 break
     return StepResult(
         step="fix_replication",
         changed=True,
-        summary=f"assigned {READER} to {new_identity_name(session)!r} on resource group "
-        f"{s.resource_group!r}",
+        summary=_("assigned {role} to {identity} on resource group {group}").format(
+            role=READER, identity=repr(new_identity_name(session)), group=repr(s.resource_group)
+        ),
         details=(
-            "after retrying with backoff while Entra ID replicated the new identity"
+            _("after retrying with backoff while Entra ID replicated the new identity")
             if retried
-            else "at the first try: the identity had replicated already",
+            else _("at the first try: the identity had replicated already"),
         ),
     )
 
@@ -567,10 +619,14 @@ def checks_replication(session: Session) -> list[CheckResult]:
     )
     return [
         CheckResult.compare(
-            f"{READER} for {new_identity_name(session)} on {session.settings.resource_group}",
-            "assigned" if found else "not assigned",
-            "assigned",
-            hint="retry the assignment, waiting a little longer each time",
+            _("{role} for {identity} on {group}").format(
+                role=READER,
+                identity=new_identity_name(session),
+                group=session.settings.resource_group,
+            ),
+            _("assigned") if found else _("not assigned"),
+            _("assigned"),
+            hint=_("retry the assignment, waiting a little longer each time"),
         )
     ]
 
@@ -585,9 +641,13 @@ def restore_replication(session: Session, *, knob: bool = True) -> list[str]:
             session.msi.user_assigned_identities.delete(
                 session.settings.resource_group, new_identity_name(session)
             )
-        done.append(f"deleted managed identity {new_identity_name(session)!r} and its role")
+        done.append(
+            _("deleted managed identity {identity} and its role").format(
+                identity=repr(new_identity_name(session))
+            )
+        )
     # Only the value this exercise set: a delay someone chose on purpose stays.
     if knob and session.mode == "lab" and _delay(session) == REPLICATION_DELAY:
         lab_admin(session, "PATCH", "/_lab/settings", {DELAY_KNOB: 0.0})
-        done.append(f"lab: {DELAY_KNOB} back to 0")
+        done.append(_("lab: {knob} back to 0").format(knob=DELAY_KNOB))
     return done

@@ -25,6 +25,7 @@ from .exercise_kit import (
     revoke,
     run_pod,
 )
+from .i18n import _
 from .live import wait_until
 from .lookups import (
     VM_CONTRIBUTOR,
@@ -80,13 +81,15 @@ def _wait_for_log(
 
     def probe() -> tuple[bool, str]:
         if find_pod(session, DEMO_POD, namespace) is None:
-            return True, "no pod"  # nothing will ever log: not broken (or not yet)
+            return True, _("no pod")  # nothing will ever log: not broken (or not yet)
         log[0] = read_log(session, DEMO_POD, namespace)
         done = all(m in log[0] for m in seen) or healthy in log[0]
-        return done, f"{len(log[0].splitlines())} log lines"
+        return done, _("{count} log lines").format(count=len(log[0].splitlines()))
 
     with kube_errors():
-        wait_until(f"reading the log of pod {DEMO_POD}", probe, timeout=LOG_TIMEOUT)
+        wait_until(
+            _("reading the log of pod {pod}").format(pod=DEMO_POD), probe, timeout=LOG_TIMEOUT
+        )
     return all(m in log[0] for m in seen), log[0]
 
 
@@ -116,8 +119,9 @@ def break_label(session: Session) -> StepResult:
     return StepResult(
         step="break_label",
         changed=current != label,
-        summary=f"pod {DEMO_POD!r} in namespace {s.namespace!r} runs with label "
-        f"aadpodidbinding: {label}",
+        summary=_(
+            "pod {pod} in namespace {namespace} runs with label aadpodidbinding: {label}"
+        ).format(pod=repr(DEMO_POD), namespace=repr(s.namespace), label=label),
     )
 
 
@@ -150,10 +154,10 @@ def checks_label(session: Session) -> list[CheckResult]:
     log = follow_demo_logs(session, timeout=LOG_TIMEOUT)
     return [
         CheckResult.compare(
-            "label aadpodidbinding equals the binding's selector",
+            _("label aadpodidbinding equals the binding's selector"),
             label,
             s.pod_identity_name,
-            hint="the selector is the pod identity's name (kubectl get azureidentitybinding)",
+            hint=_("the selector is the pod identity's name (kubectl get azureidentitybinding)"),
         ),
         *check_demo_logs(session, lines=log.lines).results,
     ]
@@ -177,8 +181,11 @@ def break_namespace(session: Session) -> StepResult:
     return StepResult(
         step="break_namespace",
         changed=not running,
-        summary=f"pod {DEMO_POD!r} runs in namespace {elsewhere!r} with label "
-        f"aadpodidbinding: {session.settings.pod_identity_name}",
+        summary=_(
+            "pod {pod} runs in namespace {namespace} with label aadpodidbinding: {label}"
+        ).format(
+            pod=repr(DEMO_POD), namespace=repr(elsewhere), label=session.settings.pod_identity_name
+        ),
     )
 
 
@@ -204,11 +211,15 @@ def fix_namespace(session: Session) -> StepResult:
     return StepResult(
         step="fix_namespace",
         changed=removed or kept.changed,
-        summary=f"pod {DEMO_POD!r} runs only in namespace {s.namespace!r}, next to its binding",
+        summary=_("pod {pod} runs only in namespace {namespace}, next to its binding").format(
+            pod=repr(DEMO_POD), namespace=repr(s.namespace)
+        ),
         details=(
-            f"deleted pod {DEMO_POD!r} in namespace {elsewhere!r}"
-            if removed
-            else f"no pod {DEMO_POD!r} in namespace {elsewhere!r}",
+            (
+                _("deleted pod {pod} in namespace {namespace}")
+                if removed
+                else _("no pod {pod} in namespace {namespace}")
+            ).format(pod=repr(DEMO_POD), namespace=repr(elsewhere)),
         ),
     )
 
@@ -216,7 +227,11 @@ def fix_namespace(session: Session) -> StepResult:
 def restore_namespace(session: Session) -> list[str]:
     """Remove the pod from the other namespace, if it is still there."""
     if delete_pod(session, DEMO_POD, other_namespace(session)):
-        return [f"deleted pod {DEMO_POD!r} in namespace {other_namespace(session)!r}"]
+        return [
+            _("deleted pod {pod} in namespace {namespace}").format(
+                pod=repr(DEMO_POD), namespace=repr(other_namespace(session))
+            )
+        ]
     return []
 
 
@@ -227,10 +242,12 @@ def checks_namespace(session: Session) -> list[CheckResult]:
     stray = find_pod(session, DEMO_POD, elsewhere)
     return [
         CheckResult.compare(
-            f"pod {DEMO_POD} in namespace {elsewhere}",
-            "present" if stray is not None else "absent",
-            "absent",
-            hint=f"managed mode matches bindings in the pod's own namespace ({s.namespace})",
+            _("pod {pod} in namespace {namespace}").format(pod=DEMO_POD, namespace=elsewhere),
+            _("present") if stray is not None else _("absent"),
+            _("absent"),
+            hint=_("managed mode matches bindings in the pod's own namespace ({namespace})").format(
+                namespace=s.namespace
+            ),
         ),
         *check_demo_logs(session).results,
     ]
@@ -261,9 +278,14 @@ def break_scope(session: Session) -> StepResult:
     return StepResult(
         step="break_scope",
         changed=moved,
-        summary=f"{VM_CONTRIBUTOR} of {s.identity_name!r} is on resource group "
-        f"{s.resource_group!r} instead of the node resource group",
-        details=(f"pod {DEMO_POD!r} restarted, so it lists VMs now rather than in 20 s",),
+        summary=_(
+            "{role} of {identity} is on resource group {group} instead of the node resource group"
+        ).format(role=VM_CONTRIBUTOR, identity=repr(s.identity_name), group=repr(s.resource_group)),
+        details=(
+            _("pod {pod} restarted, so it lists VMs now rather than in 20 s").format(
+                pod=repr(DEMO_POD)
+            ),
+        ),
     )
 
 
@@ -317,20 +339,26 @@ def fix_scope(session: Session) -> StepResult:
     """Grant the role on the node resource group and remove the wider, useless grant."""
     s = session.settings
     identity = require_identity(session)
-    _, group_scope = _scopes(session)
+    _own_scope, group_scope = _scopes(session)
     granted = assign_vm_contributor(session)
     removed = revoke(session, group_scope, str(identity.principal_id), VM_CONTRIBUTOR)
     _restart_demo(session)
     return StepResult(
         step="fix_scope",
         changed=granted.changed or removed,
-        summary=f"{VM_CONTRIBUTOR} of {s.identity_name!r} is on the node resource group only",
+        summary=_("{role} of {identity} is on the node resource group only").format(
+            role=VM_CONTRIBUTOR, identity=repr(s.identity_name)
+        ),
         details=(
             granted.summary,
-            f"removed {VM_CONTRIBUTOR} on resource group {s.resource_group!r}"
-            if removed
-            else f"no {VM_CONTRIBUTOR} on resource group {s.resource_group!r}",
-            f"pod {DEMO_POD!r} restarted, so it lists VMs now rather than in 20 s",
+            (
+                _("removed {role} on resource group {group}")
+                if removed
+                else _("no {role} on resource group {group}")
+            ).format(role=VM_CONTRIBUTOR, group=repr(s.resource_group)),
+            _("pod {pod} restarted, so it lists VMs now rather than in 20 s").format(
+                pod=repr(DEMO_POD)
+            ),
         ),
     )
 
@@ -339,7 +367,7 @@ def checks_scope(session: Session) -> list[CheckResult]:
     """The role is at the node resource group only, and the demo counts VMs there."""
     s = session.settings
     identity = require_identity(session)
-    _, group_scope = _scopes(session)
+    _own_scope, group_scope = _scopes(session)
     wide = [
         a
         for a in find_role_assignments(
@@ -347,22 +375,24 @@ def checks_scope(session: Session) -> list[CheckResult]:
         )
         if str(a.scope or "").lower() == group_scope.lower()
     ]
-    _, log = _wait_for_log(session, s.namespace, (COUNTED,), FORBIDDEN)
+    _done, log = _wait_for_log(session, s.namespace, (COUNTED,), FORBIDDEN)
     hit = next((log_line_text(line) for line in log.splitlines() if COUNTED in line), None)
     return [
         check_role_assignment(session),
         CheckResult.compare(
-            f"{VM_CONTRIBUTOR} on resource group {s.resource_group}",
-            "assigned" if wide else "not assigned",
-            "not assigned",
-            hint="least privilege: grant only where the pod needs it (the node resource group)",
+            _("{role} on resource group {group}").format(
+                role=VM_CONTRIBUTOR, group=s.resource_group
+            ),
+            _("assigned") if wide else _("not assigned"),
+            _("not assigned"),
+            hint=_("least privilege: grant only where the pod needs it (the node resource group)"),
         ),
         CheckResult(
-            "the demo lists VMs in the node resource group",
+            _("the demo lists VMs in the node resource group"),
             passed=hit is not None and FORBIDDEN not in log,
-            observed=hit or "no such line; the log shows a 403",
+            observed=hit or _("no such line; the log shows a 403"),
             expected=f"{COUNTED}: 0",
-            hint="grant the role where the demo's --resourcegroup points, then restart the pod",
+            hint=_("grant the role where the demo's --resourcegroup points, then restart the pod"),
         ),
     ]
 
@@ -377,14 +407,14 @@ def _curl(header: bool) -> str:
 
 def break_header(session: Session) -> StepResult:
     """Nothing changes in the cluster: the mistake is in the request the next cell sends."""
-    require_lab(session, "the notebook calls NMI as the pod would")
+    require_lab(session, _("the notebook calls NMI as the pod would"))
     require_cluster(session)
     # changed=True only so the line reads "✓ nothing to break…", not "already done".
     return StepResult(
         step="break_header",
         changed=True,
-        summary="nothing to break in the cluster: the mistake is in the request",
-        details=("the next cell asks for a token as pod 'demo' would, without Metadata: true",),
+        summary=_("nothing to break in the cluster: the mistake is in the request"),
+        details=(_("the next cell asks for a token as pod 'demo' would, without Metadata: true"),),
     )
 
 
@@ -413,7 +443,7 @@ def fix_header(session: Session) -> StepResult:
     return StepResult(
         step="fix_header",
         changed=True,
-        summary=f"with the header, NMI answered HTTP {status}",
+        summary=_("with the header, NMI answered HTTP {status}").format(status=status),
         details=(f"$ {_curl(True)}", *_shown(status, body)),
     )
 
@@ -424,22 +454,24 @@ def checks_header(session: Session) -> list[CheckResult]:
 
     s = session.settings
     identity = require_identity(session)
-    refused, _ = imds_get(session, DEMO_POD, s.namespace, TOKEN_PATH, header=False)
+    refused, _body = imds_get(session, DEMO_POD, s.namespace, TOKEN_PATH, header=False)
     status, body = imds_get(session, DEMO_POD, s.namespace, TOKEN_PATH, header=True)
     token = body.get("access_token") if isinstance(body, dict) else None
     claims = jwt.decode(token, options={"verify_signature": False}) if token else {}
     return [
-        CheckResult.compare("without Metadata: true, NMI refuses", f"HTTP {refused}", "HTTP 400"),
         CheckResult.compare(
-            "with Metadata: true, NMI answers",
-            f"HTTP {status}",
-            "HTTP 200",
-            hint='send the header: -H "Metadata: true"',
+            _("without Metadata: true, NMI refuses"), f"HTTP {refused}", "HTTP 400"
         ),
         CheckResult.compare(
-            "the token is for the managed identity (appid)",
+            _("with Metadata: true, NMI answers"),
+            f"HTTP {status}",
+            "HTTP 200",
+            hint=_('send the header: -H "Metadata: true"'),
+        ),
+        CheckResult.compare(
+            _("the token is for the managed identity (appid)"),
             claims.get("appid"),
             identity.client_id,
-            hint="the pod's label must match the binding (exercise 1)",
+            hint=_("the pod's label must match the binding (exercise 1)"),
         ),
     ]

@@ -188,7 +188,7 @@ class SettingsForm:
     def text(self) -> str:
         """The plain-text rendering: the values, then the status line."""
         rows = self._rows()
-        width = max(len(name) for name, _ in rows)
+        width = max(len(name) for name, _value in rows)
         lines = [_("podid settings"), *(f"  {name.ljust(width)}  {value}" for name, value in rows)]
         return "\n".join([*lines, self.status])
 

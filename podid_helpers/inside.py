@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from .errors import PodidError
 from .exercise_kit import delete_pod, lab_admin, require_lab, run_pod
 from .exercises_pods import wrong_label
+from .i18n import N_, _
 from .live import wait_until
 from .lookups import kube_errors
 from .manifests import DEMO_POD
@@ -61,12 +62,24 @@ def _table_text(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
     )
 
 
+_NMI_HEADERS = (
+    N_("pod"),
+    N_("label aadpodidbinding"),
+    N_("NMI answered"),
+    N_("binding → identity, or why not"),
+)
+
+
 @dataclass(frozen=True, repr=False)
 class NmiDecisions:
     """NMI's first answer to each pod: its label, the status, and the binding or the reason."""
 
     rows: tuple[tuple[str, str, str, str], ...]
-    headers = ("pod", "label aadpodidbinding", "NMI answered", "binding → identity, or why not")
+
+    @property
+    def headers(self) -> tuple[str, ...]:
+        """The column titles, in the learner's language."""
+        return tuple(_(h) for h in _NMI_HEADERS)
 
     def text(self) -> str:
         """Return the decisions as aligned text."""
@@ -87,7 +100,7 @@ class ClaimsTable:
 
     @property
     def headers(self) -> tuple[str, ...]:
-        return ("claim", *self.kinds)
+        return (_("claim"), *self.kinds)
 
     def text(self) -> str:
         """Return the claims as aligned text."""
@@ -101,7 +114,7 @@ class ClaimsTable:
 
 def lab_events(session: Session) -> list[dict[str, Any]]:
     """Every event the lab still keeps, oldest first (`podid-lab events --json`)."""
-    require_lab(session, "the events are the lab's own record of what happens inside it")
+    require_lab(session, _("the events are the lab's own record of what happens inside it"))
     events: list[dict[str, Any]] = lab_admin(session, "GET", "/_lab/events")["value"]
     return events
 
@@ -119,7 +132,7 @@ def _first_decision(session: Session, pod: str) -> dict[str, Any] | None:
 
 
 def _answered(session: Session, pod: str) -> Callable[[], tuple[bool, str]]:
-    return lambda: (_first_decision(session, pod) is not None, "waiting for NMI")
+    return lambda: (_first_decision(session, pod) is not None, _("waiting for NMI"))
 
 
 def nmi_first_decisions(session: Session) -> NmiDecisions:
@@ -130,15 +143,22 @@ def nmi_first_decisions(session: Session) -> NmiDecisions:
     try:
         decisions = {}
         for pod in (DEMO_POD, WRONG_LABEL_POD):
-            ok, _ = wait_until(
-                f"NMI's first answer to pod {pod}",
+            ok, _state = wait_until(
+                _("NMI's first answer to pod {pod}").format(pod=pod),
                 _answered(session, pod),
                 timeout=DECISION_TIMEOUT,
             )
             if not ok:
                 raise PodidError(
-                    f"NMI has not answered pod {pod!r} in namespace {s.namespace!r} within "
-                    f"{DECISION_TIMEOUT:.0f} s; is it running? (kubectl get pod {pod})"
+                    _(
+                        "NMI has not answered pod {pod} in namespace {namespace} within "
+                        "{seconds} s; is it running? (kubectl get pod {name})"
+                    ).format(
+                        pod=repr(pod),
+                        namespace=repr(s.namespace),
+                        seconds=f"{DECISION_TIMEOUT:.0f}",
+                        name=pod,
+                    )
                 )
             decisions[pod] = _first_decision(session, pod)
     finally:
@@ -148,7 +168,7 @@ def nmi_first_decisions(session: Session) -> NmiDecisions:
     for pod, e in decisions.items():
         assert e is not None  # waited for above
         why = f"{e['binding']} → {e['identity']}" if e["identity"] else e["reason"]
-        rows.append((pod, e["selector"] or "(none)", f"{e['status']} {e['outcome']}", why))
+        rows.append((pod, e["selector"] or _("(none)"), f"{e['status']} {e['outcome']}", why))
     return NmiDecisions(tuple(rows))
 
 
@@ -195,16 +215,20 @@ def token_claims(session: Session, *kinds: str) -> ClaimsTable:
     """The claims of a service principal's, a pod identity's and a Workload ID token, compared."""
     unknown = [k for k in kinds if k not in TOKEN_KINDS]
     if unknown or not kinds:
-        raise PodidError(f"token kinds are {', '.join(TOKEN_KINDS)}; not {unknown or 'none'}")
+        raise PodidError(
+            _("token kinds are {kinds}; not {unknown}").format(
+                kinds=", ".join(TOKEN_KINDS), unknown=unknown or "none"
+            )
+        )
     found = [_claims_of(session, kind) for kind in kinds]
-    missing = "no token yet" if session.mode == "lab" else "(recorded only in the lab)"
+    missing = _("no token yet") if session.mode == "lab" else _("(recorded only in the lab)")
     rows = [
         (name, *(str(c.get(name, "—")) if c is not None else missing for c in found))
         for name in CLAIMS
     ]
     rows.append(
         (
-            "lifetime (exp − iat)",
+            _("lifetime (exp − iat)"),
             *(f"{c['exp'] - c['iat']} s" if c is not None else missing for c in found),
         )
     )
@@ -219,20 +243,23 @@ class InsidePageLink:
 
     def text(self) -> str:
         """Return where the page is, for a terminal or a plain-text view."""
-        return f"the lab's inside page: {self.href} on this Jupyter server (behind its login)"
+        return _("the lab's inside page: {href} on this Jupyter server (behind its login)").format(
+            href=self.href
+        )
 
     __repr__ = __str__ = text
 
     def _repr_html_(self) -> str:
         href = html.escape(self.href)
-        return (
-            f'<a href="{href}" target="_blank" rel="noopener">Open the lab\'s inside page</a> '
-            f"(<code>{href}</code> on this Jupyter server, behind its login)"
+        link = _("Open the lab's inside page")
+        where = _("({href} on this Jupyter server, behind its login)").format(
+            href=f"<code>{href}</code>"
         )
+        return f'<a href="{href}" target="_blank" rel="noopener">{html.escape(link, quote=False)}</a> {where}'
 
 
 def inside_page_link(session: Session) -> InsidePageLink:
     """The inside page's link under this Jupyter server (a JupyterHub user's prefix included)."""
-    require_lab(session, "the inside page shows what happens inside the lab")
+    require_lab(session, _("the inside page shows what happens inside the lab"))
     prefix = os.environ.get("JUPYTERHUB_SERVICE_PREFIX", "/")
     return InsidePageLink(f"{prefix.rstrip('/')}/podid/ui/")

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from .checks import CheckReport
 from .exercise_kit import Symptom
 from .exercises import EXERCISES, Exercise
+from .i18n import _
 from .results import StepResult
 
 if TYPE_CHECKING:
@@ -42,10 +43,10 @@ class Mystery:
 
     def story(self) -> str:
         """What a user tells you (the same words as one of the eight exercises, or close)."""
-        return (
-            f"Mystery (seed {self.seed}). A message from a teammate: {self.cause.reported}. "
+        return _(
+            "Mystery (seed {seed}). A message from a teammate: {reported}. "
             "Nobody remembers changing anything."
-        )
+        ).format(seed=self.seed, reported=_(self.cause.reported))
 
     def report(self, session: Session) -> Symptom:
         """What the user showed you."""
@@ -59,8 +60,9 @@ class Mystery:
         """Judge the state; name the cause only when it passes."""
         report = self.cause.verify(session)
         if not report.passed:
-            return CheckReport(f"mystery (seed {self.seed})", report.results)
-        return CheckReport(f"mystery (seed {self.seed}) was {report.title}", report.results)
+            return CheckReport(_("mystery (seed {seed})").format(seed=self.seed), report.results)
+        title = _("mystery (seed {seed}) was {cause}").format(seed=self.seed, cause=report.title)
+        return CheckReport(title, report.results)
 
     def __repr__(self) -> str:
         return self.story()

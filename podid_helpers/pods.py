@@ -35,7 +35,7 @@ def delete_pod_and_wait(session: Session, name: str, namespace: str) -> None:
     """``kubectl delete pod``, which waits until the pod is gone."""
     with kube_errors():
         session.core_v1.delete_namespaced_pod(name, namespace)
-    ok, _ = wait_until(
+    ok, _state = wait_until(
         f"deleting pod {name}",
         lambda: (find_pod(session, name, namespace) is None, "Terminating"),
         timeout=POD_START_TIMEOUT,

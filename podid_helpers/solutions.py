@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import os
 
+from .i18n import _
+
 __all__ = ["hide_solutions", "show_solutions", "solutions_run"]
 
 _FLAG = "PODID_HEADLESS"
@@ -37,7 +39,7 @@ def show_solutions() -> str:
     """Let this kernel's solution cells run from now on (a learner's deliberate choice)."""
     global _shown
     _shown = True
-    return "Solution cells run from now on: expand one and run it (ph.hide_solutions() stops)."
+    return _("Solution cells run from now on: expand one and run it (ph.hide_solutions() stops).")
 
 
 def hide_solutions() -> str:
@@ -45,5 +47,5 @@ def hide_solutions() -> str:
     global _shown
     _shown = False
     if _headless_flag():
-        return f"{_FLAG} is set, so solution cells still run (a headless run)."
-    return "Solution cells do nothing again until ph.show_solutions()."
+        return _("{flag} is set, so solution cells still run (a headless run).").format(flag=_FLAG)
+    return _("Solution cells do nothing again until ph.show_solutions().")

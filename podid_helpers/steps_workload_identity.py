@@ -556,7 +556,7 @@ def wait_until_running(session: Session, pod: str, timeout: float) -> str:
         state = pod_state(found) if found is not None else "(gone)"
         return state not in ("Pending", "ContainerCreating", "(gone)"), state
 
-    _, state = wait_until(f"starting pod {pod}", running, timeout=timeout)
+    _done, state = wait_until(f"starting pod {pod}", running, timeout=timeout)
     if state != "Running":
         raise PodidError(
             f"pod {pod!r} is {state}, not Running. See its events and log: "

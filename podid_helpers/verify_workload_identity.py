@@ -546,7 +546,7 @@ class MigrationMap:
     def text(self) -> str:
         """Return the rows as two aligned columns."""
         head = ("AAD Pod Identity", "Microsoft Entra Workload ID")
-        width = max(len(left) for left, _ in (head, *self.rows))
+        width = max(len(left) for left, _right in (head, *self.rows))
         lines = [f"{left.ljust(width)}  →  {right}" for left, right in (head, *self.rows)]
         return "\n".join([lines[0], "-" * len(lines[0]), *lines[1:]])
 

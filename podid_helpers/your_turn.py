@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from .checks import CheckReport, CheckResult
 from .errors import PodidError
+from .i18n import N_, _
 from .lookups import (
     CONTAINER_SERVICE,
     POD_IDENTITY_GROUP,
@@ -43,7 +44,7 @@ __all__ = [
     "check_subject_answer",
 ]
 
-UNANSWERED = (
+UNANSWERED = N_(
     "write your answer in the empty cell above and run it (or run ph.show_solutions(), then "
     "the collapsed solution cell)"
 )
@@ -59,13 +60,15 @@ def _judge(
 ) -> CheckReport:
     """One result: ``judge`` returns None when right, else the hint for this wrong answer."""
     if _unanswered(answer):
-        hint: str | None = UNANSWERED
+        hint: str | None = _(UNANSWERED)
     else:
         try:
             hint = judge()
         except PodidError as exc:
-            hint = f"{str(exc).splitlines()[0]} (run this notebook's cells in order first)"
-    shown = "(not answered)" if _unanswered(answer) else _describe(answer)
+            hint = _("{problem} (run this notebook's cells in order first)").format(
+                problem=str(exc).splitlines()[0]
+            )
+    shown = _("(not answered)") if _unanswered(answer) else _describe(answer)
     result = CheckResult(
         what, passed=hint is None, observed=shown, expected=expected, hint=hint or ""
     )
@@ -78,7 +81,7 @@ def _describe(answer: object) -> str:
         return repr(answer)
     names = _names(answer)
     if names is not None:
-        return ", ".join(sorted(names)) or "(an empty list)"
+        return ", ".join(sorted(names)) or _("(an empty list)")
     namespace = getattr(answer, "namespace", None)
     if isinstance(namespace, str):
         return f"{type(answer).__name__} {namespace}"
@@ -114,23 +117,23 @@ def check_provider_answer(session: Session, provider: object) -> CheckReport:
     def judge() -> str | None:
         namespace = getattr(provider, "namespace", None)
         if not isinstance(namespace, str):
-            return (
+            return _(
                 "give the provider object the SDK returns (session.resources.providers has "
                 "the call `az provider show -n …` makes), not a string"
             )
         if namespace.lower() != CONTAINER_SERVICE.lower():
-            return (
+            return _(
                 "a preview feature belongs to one resource provider: the one named before the "
                 "slash in the feature's full name, which AKS itself belongs to"
             )
         if getattr(provider, "registration_state", None) != "Registered":
-            return "register the provider again after the feature is Registered (Step 1)"
+            return _("register the provider again after the feature is Registered (Step 1)")
         return None
 
     return _judge(
-        "Your turn 01: the provider",
-        "the resource provider AKS reads the feature through",
-        "AKS's provider, Registered",
+        _("Your turn 01: the provider"),
+        _("the resource provider AKS reads the feature through"),
+        _("AKS's provider, Registered"),
         provider,
         judge,
     )
@@ -144,21 +147,21 @@ def check_node_group_answer(session: Session, node_group: object) -> CheckReport
 
     def judge() -> str | None:
         if not isinstance(node_group, str):
-            return "give the group's name as a string"
+            return _("give the group's name as a string")
         actual = require_cluster(session).node_resource_group or ""
         if node_group.strip().lower() == actual.lower():
             return None
         if node_group.strip().lower() == session.settings.resource_group.lower():
-            return (
+            return _(
                 "that is the group you created for the cluster resource; AKS makes a second "
                 "group for the nodes' scale set, disks and NICs, and the cluster names it"
             )
-        return "the cluster's properties name the group AKS manages (az aks show --query …)"
+        return _("the cluster's properties name the group AKS manages (az aks show --query …)")
 
     return _judge(
-        "Your turn 02: the node resource group",
-        "the resource group that holds the cluster's nodes",
-        "the group named in the cluster's properties",
+        _("Your turn 02: the node resource group"),
+        _("the resource group that holds the cluster's nodes"),
+        _("the group named in the cluster's properties"),
         node_group,
         judge,
     )
@@ -173,7 +176,7 @@ def check_nmi_pods_answer(session: Session, nmi_pods: object) -> CheckReport:
     def judge() -> str | None:
         given = _names(nmi_pods)
         if given is None:
-            return "give a list of pod names, or the pod list the Kubernetes client returns"
+            return _("give a list of pod names, or the pod list the Kubernetes client returns")
         with kube_errors():
             pods = session.core_v1.list_namespaced_pod(
                 NMI_NAMESPACE, label_selector=NMI_SELECTOR
@@ -183,17 +186,17 @@ def check_nmi_pods_answer(session: Session, nmi_pods: object) -> CheckReport:
         if given == actual and len(actual) == nodes:
             return None
         if not given & actual:
-            return (
-                f"the add-on's pods run in its DaemonSet's namespace, {NMI_NAMESPACE}, not "
-                f"in yours; a DaemonSet's pods carry the labels of its selector "
-                f"(kubectl get daemonset {NMI_DAEMONSET} -n {NMI_NAMESPACE} -o wide)"
-            )
-        return "a DaemonSet runs exactly one pod on every node: count the nodes, then the pods"
+            return _(
+                "the add-on's pods run in its DaemonSet's namespace, {namespace}, not "
+                "in yours; a DaemonSet's pods carry the labels of its selector "
+                "(kubectl get daemonset {daemonset} -n {namespace} -o wide)"
+            ).format(namespace=NMI_NAMESPACE, daemonset=NMI_DAEMONSET)
+        return _("a DaemonSet runs exactly one pod on every node: count the nodes, then the pods")
 
     return _judge(
-        "Your turn 03: NMI's pods",
-        "the pods of DaemonSet nmi",
-        "every NMI pod, one per node",
+        _("Your turn 03: NMI's pods"),
+        _("the pods of DaemonSet nmi"),
+        _("every NMI pod, one per node"),
         nmi_pods,
         judge,
     )
@@ -207,7 +210,7 @@ def check_scope_answer(session: Session, scope: object) -> CheckReport:
 
     def judge() -> str | None:
         if not isinstance(scope, str) or not scope.strip().lower().startswith("/subscriptions/"):
-            return "a scope is a resource ID: /subscriptions/<id>/resourceGroups/<name>"
+            return _("a scope is a resource ID: /subscriptions/<id>/resourceGroups/<name>")
         cluster = require_cluster(session)
         wanted = node_resource_group_id(session, cluster)
         if _same_id(scope, wanted):
@@ -215,22 +218,22 @@ def check_scope_answer(session: Session, scope: object) -> CheckReport:
             if not find_role_assignments(
                 session, wanted, str(identity.principal_id), VM_CONTRIBUTOR
             ):
-                return "right scope, but the role is not there yet: run Step 2's cells"
+                return _("right scope, but the role is not there yet: run Step 2's cells")
             return None
         if _same_id(scope, f"/subscriptions/{session.subscription_id}"):
-            return (
+            return _(
                 "that would work, and grant every VM in the subscription: least privilege "
                 "means the narrowest scope that holds what the pod reads"
             )
-        return (
+        return _(
             "the demo lists the VMs of the group AKS manages for the nodes; a role on one "
             "resource group grants nothing in another"
         )
 
     return _judge(
-        "Your turn 04: the role's scope",
-        "the scope of Virtual Machine Contributor",
-        "the group whose VMs the demo lists, as a resource ID",
+        _("Your turn 04: the role's scope"),
+        _("the scope of Virtual Machine Contributor"),
+        _("the group whose VMs the demo lists, as a resource ID"),
         scope,
         judge,
     )
@@ -244,22 +247,22 @@ def check_namespace_answer(session: Session, namespace: object) -> CheckReport:
 
     def judge() -> str | None:
         if not isinstance(namespace, str):
-            return "give the namespace's name as a string"
+            return _("give the namespace's name as a string")
         s = session.settings
         entry = pod_identity_entry(require_cluster(session), s.pod_identity_name, s.namespace)
         if entry is None:
-            return "the cluster has no pod identity yet: run Step 2"
+            return _("the cluster has no pod identity yet: run Step 2")
         if namespace.strip() == entry.namespace:
             return None
-        return (
+        return _(
             "in managed mode NMI looks for bindings only in the pod's own namespace: the pod "
             "identity's entry in podIdentityProfile names it"
         )
 
     return _judge(
-        "Your turn 05: the pod identity's namespace",
-        "the namespace a pod must run in to use the pod identity",
-        "the namespace of the pod identity's entry",
+        _("Your turn 05: the pod identity's namespace"),
+        _("the namespace a pod must run in to use the pod identity"),
+        _("the namespace of the pod identity's entry"),
         namespace,
         judge,
     )
@@ -273,7 +276,7 @@ def check_label_answer(session: Session, label: object) -> CheckReport:
 
     def judge() -> str | None:
         if not isinstance(label, str):
-            return "give the label's value as a string"
+            return _("give the label's value as a string")
         s = session.settings
         found: Any
         with kube_errors():
@@ -285,16 +288,18 @@ def check_label_answer(session: Session, label: object) -> CheckReport:
         if label.strip() in selectors:
             return None
         if label.strip() == s.identity_name:
-            return (
+            return _(
                 "that names the managed identity; NMI matches the label against an "
                 "AzureIdentityBinding's selector"
             )
-        return "NMI gives a pod the identity whose AzureIdentityBinding's selector equals the label"
+        return _(
+            "NMI gives a pod the identity whose AzureIdentityBinding's selector equals the label"
+        )
 
     return _judge(
-        "Your turn 06: the label",
-        "the aadpodidbinding value a second pod needs",
-        "a value a binding in your namespace selects",
+        _("Your turn 06: the label"),
+        _("the aadpodidbinding value a second pod needs"),
+        _("a value a binding in your namespace selects"),
         label,
         judge,
     )
@@ -309,7 +314,7 @@ def check_grants_answer(session: Session, grants: object) -> CheckReport:
     def judge() -> str | None:
         given = _names(grants)
         if given is None:
-            return "give a list of role assignments (the SDK's objects, their names or IDs)"
+            return _("give a list of role assignments (the SDK's objects, their names or IDs)")
         given = {g.rsplit("/", 1)[-1] for g in given}
         made = {
             str(a.name).lower(): str(a.principal_id).lower() for a in tutorial_assignments(session)
@@ -319,18 +324,18 @@ def check_grants_answer(session: Session, grants: object) -> CheckReport:
             return None
         cluster = str(cluster_principal_id(require_cluster(session))).lower()
         if missing == {cluster}:
-            return (
+            return _(
                 "one grant is easy to forget: az aks pod-identity add made it for the "
                 "cluster's identity, not for yours (notebook 05)"
             )
         if cluster not in missing:
-            return "the role that lets your identity read the VMs (04) is an assignment too"
-        return "list the assignments of both principals the series granted roles to (04, 05)"
+            return _("the role that lets your identity read the VMs (04) is an assignment too")
+        return _("list the assignments of both principals the series granted roles to (04, 05)")
 
     return _judge(
-        "Your turn 07: the grants to remove",
-        "the role assignments the series made",
-        "every one of them (others may be listed too)",
+        _("Your turn 07: the grants to remove"),
+        _("the role assignments the series made"),
+        _("every one of them (others may be listed too)"),
         grants,
         judge,
     )
@@ -345,18 +350,18 @@ def check_subject_answer(session: Session, subject: object) -> CheckReport:
 
     def judge() -> str | None:
         if not isinstance(subject, str):
-            return "give the subject as a string, as `az identity federated-credential` takes it"
+            return _("give the subject as a string, as `az identity federated-credential` takes it")
         if subject.strip() != wanted_subject(session):
-            return (
+            return _(
                 "Kubernetes names a service account in its tokens as "
                 "system:serviceaccount:<namespace>:<name>, exactly (case matters)"
             )
         return None
 
     return _judge(
-        "Your turn 09: the subject",
-        "the subject the service account's tokens carry",
-        "the subject your credential needs",
+        _("Your turn 09: the subject"),
+        _("the subject the service account's tokens carry"),
+        _("the subject your credential needs"),
         subject,
         judge,
     )
