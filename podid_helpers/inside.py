@@ -251,11 +251,11 @@ class InsidePageLink:
 
     def _repr_html_(self) -> str:
         href = html.escape(self.href)
-        link = _("Open the lab's inside page")
+        link = html.escape(_("Open the lab's inside page"), quote=False)
         where = _("({href} on this Jupyter server, behind its login)").format(
             href=f"<code>{href}</code>"
         )
-        return f'<a href="{href}" target="_blank" rel="noopener">{html.escape(link, quote=False)}</a> {where}'
+        return f'<a href="{href}" target="_blank" rel="noopener">{link}</a> {where}'
 
 
 def inside_page_link(session: Session) -> InsidePageLink:
