@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from .i18n import _
 from .live import wait_for_poller
 from .lookups import (
     MANAGED_IDENTITY_OPERATOR,
@@ -51,9 +52,13 @@ def _remove_pod_and_pod_identity(session: Session, done: list[str]) -> None:
     if session.kubeconfig_path.exists() and find_pod(session, DEMO_POD, s.namespace) is not None:
         with kube_errors():
             session.core_v1.delete_namespaced_pod(DEMO_POD, s.namespace)
-        done.append(f"deleted pod {DEMO_POD!r} in namespace {s.namespace!r}")
+        done.append(
+            _("deleted pod {pod} in namespace {namespace}").format(
+                pod=repr(DEMO_POD), namespace=repr(s.namespace)
+            )
+        )
     if remove_pod_identity(session, cluster):
-        done.append(f"removed pod identity {s.pod_identity_name!r}")
+        done.append(_("removed pod identity {name}").format(name=repr(s.pod_identity_name)))
 
 
 def _remove_role_assignments(session: Session, done: list[str]) -> None:
@@ -63,14 +68,16 @@ def _remove_role_assignments(session: Session, done: list[str]) -> None:
         return
     grantee = cluster_principal_id(cluster) if cluster is not None else None
     if grantee and _delete_assignments(session, identity.id, grantee, MANAGED_IDENTITY_OPERATOR):
-        done.append(f"removed {MANAGED_IDENTITY_OPERATOR} of the cluster identity")
+        done.append(
+            _("removed {role} of the cluster identity").format(role=MANAGED_IDENTITY_OPERATOR)
+        )
     scope = node_resource_group_id(session, cluster)
     if (
         identity.principal_id
         and find_resource_group(session, scope.rsplit("/", 1)[-1]) is not None
         and _delete_assignments(session, scope, identity.principal_id, VM_CONTRIBUTOR)
     ):
-        done.append(f"removed {VM_CONTRIBUTOR} on the node resource group")
+        done.append(_("removed {role} on the node resource group").format(role=VM_CONTRIBUTOR))
 
 
 def _remove_leftover_assignments(session: Session, done: list[str]) -> None:
@@ -81,7 +88,11 @@ def _remove_leftover_assignments(session: Session, done: list[str]) -> None:
         for assignment in leftovers:
             session.authorization.role_assignments.delete_by_id(assignment.id)
     if leftovers:
-        done.append(f"removed {len(leftovers)} other role assignment(s) the tutorial made")
+        done.append(
+            _("removed {count} other role assignment(s) the tutorial made").format(
+                count=len(leftovers)
+            )
+        )
 
 
 def clean_up(session: Session) -> StepResult:
@@ -94,28 +105,35 @@ def clean_up(session: Session) -> StepResult:
     if find_identity(session) is not None:
         with azure_errors():
             session.msi.user_assigned_identities.delete(s.resource_group, s.identity_name)
-        done.append(f"deleted managed identity {s.identity_name!r}")
+        done.append(_("deleted managed identity {identity}").format(identity=repr(s.identity_name)))
     if find_cluster(session) is not None:
         with azure_errors():
             poller = session.containerservice.managed_clusters.begin_delete(
                 s.resource_group, s.cluster_name
             )
-            wait_for_poller(poller, f"deleting cluster {s.cluster_name}")
+            wait_for_poller(poller, _("deleting cluster {cluster}").format(cluster=s.cluster_name))
         done.append(
-            f"deleted cluster {s.cluster_name!r} and its node resource group "
-            f"{s.node_resource_group!r}"
+            _("deleted cluster {cluster} and its node resource group {group}").format(
+                cluster=repr(s.cluster_name), group=repr(s.node_resource_group)
+            )
         )
     if find_resource_group(session) is not None:
         with azure_errors():
             poller = session.resources.resource_groups.begin_delete(s.resource_group)
-            wait_for_poller(poller, f"deleting resource group {s.resource_group}")
-        done.append(f"deleted resource group {s.resource_group!r}")
+            wait_for_poller(
+                poller, _("deleting resource group {group}").format(group=s.resource_group)
+            )
+        done.append(_("deleted resource group {group}").format(group=repr(s.resource_group)))
     if session.kubeconfig_path.exists():
         session.kubeconfig_path.unlink()
-        done.append(f"deleted kubeconfig {display_path(session.kubeconfig_path)}")
+        done.append(
+            _("deleted kubeconfig {path}").format(path=display_path(session.kubeconfig_path))
+        )
     return StepResult(
         step="clean_up",
         changed=bool(done),
-        summary="removed everything the tutorial created" if done else "nothing left to remove",
+        summary=(
+            _("removed everything the tutorial created") if done else _("nothing left to remove")
+        ),
         details=tuple(done),
     )

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from .checks import CheckReport, CheckResult
 from .errors import PodidError, StepOrderError
+from .i18n import _
 from .lookups import (
     find_pod,
     kube_errors,
@@ -72,12 +73,14 @@ def deploy_sidecar_demo(session: Session, *, timeout: float = POD_START_TIMEOUT)
     if pod_identity_enabled(cluster):
         raise StepOrderError(
             f"{STEP_WORKLOAD_ID} (remove_pod_identity)",
-            "path A runs with pod identity removed: the add-on is still on",
+            _("path A runs with pod identity removed: the add-on is still on"),
         )
     if find_service_account(session) is None:
         raise StepOrderError(
             f"{STEP_WORKLOAD_ID} (create_service_account)",
-            f"service account {s.service_account_name!r} not found in namespace {s.namespace!r}",
+            _("service account {account} not found in namespace {namespace}").format(
+                account=repr(s.service_account_name), namespace=repr(s.namespace)
+            ),
         )
     existing = find_pod(session, SIDECAR_DEMO_POD, s.namespace)
     changed = existing is None or not _has_sidecar(existing)
@@ -96,12 +99,15 @@ def deploy_sidecar_demo(session: Session, *, timeout: float = POD_START_TIMEOUT)
     return StepResult(
         step="deploy_sidecar_demo",
         changed=changed,
-        summary=f"pod {SIDECAR_DEMO_POD!r} {'created' if changed else 'exists'} in namespace "
-        f"{s.namespace!r}",
+        summary=(
+            _("pod {pod} created in namespace {namespace}")
+            if changed
+            else _("pod {pod} exists in namespace {namespace}")
+        ).format(pod=repr(SIDECAR_DEMO_POD), namespace=repr(s.namespace)),
         details=(
-            f"status: {state}",
-            f"containers: {', '.join(containers)}",
-            f"init containers: {', '.join(inits)}",
+            _("status: {state}").format(state=state),
+            _("containers: {names}").format(names=", ".join(containers)),
+            _("init containers: {names}").format(names=", ".join(inits)),
         ),
     )
 
@@ -112,7 +118,9 @@ def follow_sidecar_demo_logs(session: Session, *, timeout: float = 60.0) -> Demo
     if find_pod(session, SIDECAR_DEMO_POD, s.namespace) is None:
         raise StepOrderError(
             f"{STEP_WORKLOAD_ID} (deploy_sidecar_demo)",
-            f"pod {SIDECAR_DEMO_POD!r} not found in namespace {s.namespace!r}",
+            _("pod {pod} not found in namespace {namespace}").format(
+                pod=repr(SIDECAR_DEMO_POD), namespace=repr(s.namespace)
+            ),
         )
     lines = follow_pod_log(
         session,
@@ -126,8 +134,11 @@ def follow_sidecar_demo_logs(session: Session, *, timeout: float = 60.0) -> Demo
     return DemoLog(
         step="follow_sidecar_demo_logs",
         changed=False,
-        summary=f"container {DEMO_CONTAINER!r} of pod {SIDECAR_DEMO_POD!r}: "
-        + ("the article's success lines" if succeeded else "not all success lines yet"),
+        summary=(
+            _("container {container} of pod {pod}: the article's success lines")
+            if succeeded
+            else _("container {container} of pod {pod}: not all success lines yet")
+        ).format(container=repr(DEMO_CONTAINER), pod=repr(SIDECAR_DEMO_POD)),
         details=tuple(log_line_text(line) for line in lines),
         lines=tuple(lines),
         succeeded=succeeded,
@@ -137,7 +148,8 @@ def follow_sidecar_demo_logs(session: Session, *, timeout: float = 60.0) -> Demo
 def check_sidecar_demo(session: Session, lines: tuple[str, ...] | None = None) -> CheckReport:
     """Path A works: the proxy was injected, pod identity is gone, the demo logs success."""
     s = session.settings
-    hint = "deploy_sidecar_demo(session), then follow_sidecar_demo_logs(session)"
+    hint = _("deploy_sidecar_demo(session), then follow_sidecar_demo_logs(session)")
+    title = _("09 path A: the demo behind the sidecar")
     results: list[CheckResult] = []
     try:
         cluster = require_workload_identity(session)
@@ -150,31 +162,33 @@ def check_sidecar_demo(session: Session, lines: tuple[str, ...] | None = None) -
             lines = tuple(str(text or "").splitlines())
     except PodidError as exc:
         failed = CheckResult(
-            "reading the live state",
+            _("reading the live state"),
             passed=False,
             observed=str(exc).splitlines()[0],
-            expected="an answer",
+            expected=_("an answer"),
             hint=hint,
         )
-        return CheckReport("09 path A: the demo behind the sidecar", [failed])
+        return CheckReport(title, [failed])
     inits = [c.name for c in (pod.spec.init_containers or [])] if pod is not None else []
     results.append(
         CheckResult.compare(
-            "pod identity add-on", "on" if pod_identity_enabled(cluster) else "off", "off"
+            _("pod identity add-on"),
+            _("on") if pod_identity_enabled(cluster) else _("off"),
+            _("off"),
         )
     )
     results.append(
         CheckResult.compare(
-            "sidecar injected",
-            "yes" if pod is not None and _has_sidecar(pod) else "no",
-            "yes",
-            hint="the pod needs the label, the annotation and the service account",
+            _("sidecar injected"),
+            _("yes") if pod is not None and _has_sidecar(pod) else _("no"),
+            _("yes"),
+            hint=_("the pod needs the label, the annotation and the service account"),
         )
     )
     results.append(
         CheckResult.compare(
-            "init container",
-            PROXY_INIT_CONTAINER if PROXY_INIT_CONTAINER in inits else "none",
+            _("init container"),
+            PROXY_INIT_CONTAINER if PROXY_INIT_CONTAINER in inits else _("none"),
             PROXY_INIT_CONTAINER,
         )
     )
@@ -182,9 +196,11 @@ def check_sidecar_demo(session: Session, lines: tuple[str, ...] | None = None) -
         results.append(
             CheckResult.compare(
                 marker,
-                "in the log" if any(marker in line for line in lines or ()) else "not in the log",
-                "in the log",
+                _("in the log")
+                if any(marker in line for line in lines or ())
+                else _("not in the log"),
+                _("in the log"),
                 hint=hint,
             )
         )
-    return CheckReport("09 path A: the demo behind the sidecar", results)
+    return CheckReport(title, results)

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from .errors import PodidError
+from .i18n import _
 from .lookups import (
     MANAGED_IDENTITY_OPERATOR,
     STEP_CLUSTER,
@@ -65,7 +66,9 @@ class Progress:
         """Return one line per milestone and where to go next."""
         lines = [f"{'✓' if i.done else '·'} {i.notebook}: {i.milestone}" for i in self.items]
         following = self.next_notebook
-        lines.append(f"next: {following}" if following else "all steps done")
+        lines.append(
+            _("next: {notebook}").format(notebook=following) if following else _("all steps done")
+        )
         return "\n".join(lines)
 
     def __repr__(self) -> str:
@@ -80,7 +83,11 @@ class Progress:
             for i in self.items
         )
         following = self.next_notebook
-        tail = f"next: <code>{html.escape(following)}</code>" if following else "all steps done"
+        tail = (
+            _("next: {notebook}").format(notebook=f"<code>{html.escape(following)}</code>")
+            if following
+            else html.escape(_("all steps done"), quote=False)
+        )
         return f'<ul style="list-style:none;padding-left:0">{rows}</ul><div>{tail}</div>'
 
 
@@ -122,7 +129,7 @@ def progress(session: Session) -> Progress:
     items = [
         ProgressItem(
             STEP_FEATURE,
-            "EnablePodIdentityPreview registered",
+            _("{feature} registered").format(feature="EnablePodIdentityPreview"),
             _holds(
                 lambda: (
                     feature_state(session) == "Registered"
@@ -132,23 +139,35 @@ def progress(session: Session) -> Progress:
         ),
         ProgressItem(
             STEP_CLUSTER,
-            f"resource group {s.resource_group} exists",
+            _("resource group {group} exists").format(group=s.resource_group),
             _holds(lambda: find_resource_group(session) is not None),
         ),
-        ProgressItem(STEP_CLUSTER, f"cluster {s.cluster_name} Succeeded", ready),
-        ProgressItem(STEP_CLUSTER, "kubeconfig written", session.kubeconfig_path.exists()),
+        ProgressItem(
+            STEP_CLUSTER, _("cluster {cluster} Succeeded").format(cluster=s.cluster_name), ready
+        ),
+        ProgressItem(STEP_CLUSTER, _("kubeconfig written"), session.kubeconfig_path.exists()),
         ProgressItem(
             STEP_ENABLE,
-            "pod identity enabled",
+            _("pod identity enabled"),
             cluster is not None and pod_identity_enabled(cluster),
         ),
-        ProgressItem(STEP_IDENTITY, f"managed identity {s.identity_name} exists", bool(identity)),
-        ProgressItem(STEP_IDENTITY, f"{VM_CONTRIBUTOR} assigned", _holds(vm_contributor)),
+        ProgressItem(
+            STEP_IDENTITY,
+            _("managed identity {identity} exists").format(identity=s.identity_name),
+            bool(identity),
+        ),
+        ProgressItem(
+            STEP_IDENTITY,
+            _("{role} assigned").format(role=VM_CONTRIBUTOR),
+            _holds(vm_contributor),
+        ),
         ProgressItem(
             STEP_POD_IDENTITY,
-            f"pod identity {s.pod_identity_name} Assigned",
+            _("pod identity {name} Assigned").format(name=s.pod_identity_name),
             assigned and _holds(operator),
         ),
-        ProgressItem(STEP_DEMO, f"pod {DEMO_POD} Running", ready and _holds(demo)),
+        ProgressItem(
+            STEP_DEMO, _("pod {pod} Running").format(pod=DEMO_POD), ready and _holds(demo)
+        ),
     ]
     return Progress(items)

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from .errors import PodidError
+from .i18n import _
 from .live import LiveStatus, wait_until
 from .lookups import find_pod, kube_errors
 
@@ -36,12 +37,14 @@ def delete_pod_and_wait(session: Session, name: str, namespace: str) -> None:
     with kube_errors():
         session.core_v1.delete_namespaced_pod(name, namespace)
     ok, _state = wait_until(
-        f"deleting pod {name}",
+        _("deleting pod {pod}").format(pod=name),
         lambda: (find_pod(session, name, namespace) is None, "Terminating"),
         timeout=POD_START_TIMEOUT,
     )
     if not ok:
-        raise PodidError(f"pod {name!r} is still terminating; run this cell again shortly.")
+        raise PodidError(
+            _("pod {pod} is still terminating; run this cell again shortly.").format(pod=repr(name))
+        )
 
 
 def _read_timeouts() -> tuple[type[BaseException], ...]:
@@ -65,7 +68,8 @@ def follow_pod_log(
     lines: list[str] = []
     deadline = time.monotonic() + timeout
     stream = watch.Watch()  # type: ignore[no-untyped-call]
-    with LiveStatus(f"following the log of pod {pod}") as live, kube_errors():
+    following = _("following the log of pod {pod}").format(pod=pod)
+    with LiveStatus(following) as live, kube_errors():
         try:
             for line in stream.stream(  # type: ignore[no-untyped-call]
                 session.core_v1.read_namespaced_pod_log,

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from .errors import LabNotRunningError, PodidError, StepOrderError
+from .i18n import N_, _
 from .redact import Secret, display_path
 from .settings import Settings, load_settings, settings_path
 
@@ -44,7 +45,7 @@ LAB_POLLING_INTERVAL = 0.1
 
 _AZURE_ARM = "https://management.azure.com"
 _AZURE_AUTHORITY = "https://login.microsoftonline.com"
-_COST_WARNING = (
+_COST_WARNING = N_(
     "Mode azure: the steps create real, billable Azure resources (an AKS cluster with one "
     "Standard_DS2_v2 node, a managed identity, role assignments). Run 07-cleanup when you are "
     "done. The AKS pod identity add-on is retired: this path is historical, at your own risk."
@@ -180,7 +181,9 @@ class Session:
         except FileNotFoundError:
             raise StepOrderError(
                 "02-create-cluster (get_credentials)",
-                f"no kubeconfig for cluster {self.settings.cluster_name!r} at {display_path(path)}",
+                _("no kubeconfig for cluster {cluster} at {path}").format(
+                    cluster=repr(self.settings.cluster_name), path=display_path(path)
+                ),
             ) from None
         if self._kube is None or self._kube[0] != stamp:
             # persist_config=False: the client must never write to the learner's file.
@@ -216,7 +219,9 @@ def current_mode() -> Mode:
     """The mode named by ``PODID_MODE``: ``lab`` (the default) or ``azure``."""
     raw = (os.environ.get("PODID_MODE") or "lab").strip().lower()
     if raw not in ("lab", "azure"):
-        raise PodidError(f"PODID_MODE must be 'lab' or 'azure', not {raw!r}")
+        raise PodidError(
+            _("PODID_MODE must be 'lab' or 'azure', not {value}").format(value=repr(raw))
+        )
     return "lab" if raw == "lab" else "azure"
 
 
@@ -243,8 +248,10 @@ def _connect_lab(settings: Settings, kube_dir: Path) -> Session:
         status = lab_server.start(home)
     except lab_server.LabError as exc:
         raise LabNotRunningError(
-            f"The offline lab could not start: {exc}. "
-            "Run `podid-lab start` in a terminal to see why."
+            _(
+                "The offline lab could not start: {error}. "
+                "Run `podid-lab start` in a terminal to see why."
+            ).format(error=exc)
         ) from None
     assert status.port is not None  # start() returns only once the lab answers on its port
     info: dict[str, Any] = lab_cli.connection_info(home, status.port)
@@ -281,7 +288,7 @@ def _connect_azure(settings: Settings, kube_dir: Path) -> Session:
 
     global _warned_about_cost
     if not _warned_about_cost:
-        print(_COST_WARNING, file=sys.stderr)
+        print(_(_COST_WARNING), file=sys.stderr)
         _warned_about_cost = True
     credential = DefaultAzureCredential()
     subscription = (
@@ -326,6 +333,8 @@ def _default_subscription(credential: TokenCredential) -> str:
         if subscription.get("subscriptionId"):
             return str(subscription["subscriptionId"])
     raise PodidError(
-        "No Azure subscription is visible to your sign-in. Run `az login`, or set "
-        "subscription_id in the settings (or PODID_SUBSCRIPTION_ID)."
+        _(
+            "No Azure subscription is visible to your sign-in. Run `az login`, or set "
+            "subscription_id in the settings (or PODID_SUBSCRIPTION_ID)."
+        )
     )
