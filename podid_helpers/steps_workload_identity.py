@@ -14,6 +14,7 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from .errors import AzureOperationError, PodidError, StepOrderError
+from .i18n import _
 from .live import wait_for_poller, wait_until
 from .lookups import (
     ASSIGNMENT_DESCRIPTION,
@@ -142,8 +143,9 @@ def require_workload_identity(session: Session) -> ManagedCluster:
     if not workload_identity_enabled(cluster):
         raise StepOrderError(
             f"{STEP_WORKLOAD_ID} (enable_workload_identity)",
-            f"the OIDC issuer and workload identity are not both enabled on cluster "
-            f"{session.settings.cluster_name!r}",
+            _(
+                "the OIDC issuer and workload identity are not both enabled on cluster {cluster}"
+            ).format(cluster=repr(session.settings.cluster_name)),
         )
     return cluster
 
@@ -168,7 +170,9 @@ def require_vault(session: Session) -> Vault:
         s = session.settings
         raise StepOrderError(
             f"{STEP_WORKLOAD_ID} (create_key_vault)",
-            f"key vault {s.key_vault_name!r} not found in resource group {s.resource_group!r}",
+            _("key vault {vault} not found in resource group {group}").format(
+                vault=repr(s.key_vault_name), group=repr(s.resource_group)
+            ),
         )
     return vault
 
@@ -276,16 +280,20 @@ def enable_workload_identity(session: Session) -> StepResult:
         security = cluster.security_profile or m.ManagedClusterSecurityProfile()
         security.workload_identity = m.ManagedClusterSecurityProfileWorkloadIdentity(enabled=True)
         cluster.security_profile = security
-        cluster = _put_cluster(session, cluster, f"enabling workload identity on {s.cluster_name}")
+        cluster = _put_cluster(
+            session,
+            cluster,
+            _("enabling workload identity on {cluster}").format(cluster=s.cluster_name),
+        )
     issuer = issuer_url(cluster)
     return StepResult(
         step="enable_workload_identity",
         changed=changed,
         summary=(
-            f"enabled the OIDC issuer and workload identity on cluster {s.cluster_name!r}"
+            _("enabled the OIDC issuer and workload identity on cluster {cluster}")
             if changed
-            else f"the OIDC issuer and workload identity are on for cluster {s.cluster_name!r}"
-        ),
+            else _("the OIDC issuer and workload identity are on for cluster {cluster}")
+        ).format(cluster=repr(s.cluster_name)),
         details=(
             f"oidcIssuerProfile.issuerUrl: {shown_url(session, issuer) if issuer else None}",
             f"securityProfile.workloadIdentity.enabled: {workload_identity_enabled(cluster)}",
@@ -314,13 +322,16 @@ def create_key_vault(session: Session) -> StepResult:
 
     s = session.settings
     if find_resource_group(session) is None:
-        raise StepOrderError(STEP_CLUSTER, f"resource group {s.resource_group!r} not found")
+        raise StepOrderError(
+            STEP_CLUSTER,
+            _("resource group {group} not found").format(group=repr(s.resource_group)),
+        )
     vault = find_vault(session)
     if vault is not None and vault.properties.enable_rbac_authorization:
         return StepResult(
             step="create_key_vault",
             changed=False,
-            summary=f"key vault {s.key_vault_name!r} exists",
+            summary=_("key vault {vault} exists").format(vault=repr(s.key_vault_name)),
             details=("enableRbacAuthorization: True",),
         )
     # Deleting a vault (or its resource group, as 07 does) only soft-deletes it: its name stays
@@ -341,20 +352,26 @@ def create_key_vault(session: Session) -> StepResult:
             poller = session.keyvault.vaults.begin_create_or_update(
                 s.resource_group, s.key_vault_name, parameters
             )
-            wait_for_poller(poller, f"creating key vault {s.key_vault_name}")
+            wait_for_poller(poller, _("creating key vault {vault}").format(vault=s.key_vault_name))
     except AzureOperationError as exc:
         if exc.code != "VaultAlreadyExists":
             raise
         raise PodidError(
-            f"The key vault name {s.key_vault_name!r} is taken: vault names are unique across "
-            "all of Azure. Choose another key_vault_name in 00's settings form "
-            "(or set PODID_KEY_VAULT_NAME), then run this cell again."
+            _(
+                "The key vault name {vault} is taken: vault names are unique across "
+                "all of Azure. Choose another key_vault_name in 00's settings form "
+                "(or set PODID_KEY_VAULT_NAME), then run this cell again."
+            ).format(vault=repr(s.key_vault_name))
         ) from None
-    verb = "recovered soft-deleted" if recover else "created"
+    made = (
+        _("recovered soft-deleted key vault {vault} in {group}")
+        if recover
+        else _("created key vault {vault} in {group}")
+    )
     return StepResult(
         step="create_key_vault",
         changed=True,
-        summary=f"{verb} key vault {s.key_vault_name!r} in {s.resource_group!r}",
+        summary=made.format(vault=repr(s.key_vault_name), group=repr(s.resource_group)),
         details=("enableRbacAuthorization: True", "sku: standard"),
     )
 
@@ -379,8 +396,11 @@ def store_secret(session: Session) -> StepResult:
     s = session.settings
     vault = require_vault(session)
     claims = signed_in(session)
-    kind = "a user" if claims.get("idtyp") == "user" else "a service principal"
-    who = f"you (signed in as {kind})"
+    who = (
+        _("you (signed in as a user)")
+        if claims.get("idtyp") == "user"
+        else _("you (signed in as a service principal)")
+    )
     granted = grant(
         session, str(vault.id), str(claims["oid"]), SECRETS_OFFICER, _principal_type(claims)
     )
@@ -396,26 +416,40 @@ def store_secret(session: Session) -> StepResult:
         except AzureOperationError as exc:
             if exc.status != 403:
                 raise
-            return False, "waiting for the role to reach Key Vault"
+            return False, _("waiting for the role to reach Key Vault")
 
     ok, state = wait_until(
-        f"writing secret {s.secret_name}", write, timeout=RBAC_PROPAGATION_TIMEOUT, interval=5.0
+        _("writing secret {secret}").format(secret=s.secret_name),
+        write,
+        timeout=RBAC_PROPAGATION_TIMEOUT,
+        interval=5.0,
     )
     if not ok:
         raise PodidError(
-            f"Key Vault still refuses to let you write to {s.key_vault_name!r}; role "
-            "assignments can take a few minutes to apply. Run this cell again shortly."
+            _(
+                "Key Vault still refuses to let you write to {vault}; role "
+                "assignments can take a few minutes to apply. Run this cell again shortly."
+            ).format(vault=repr(s.key_vault_name))
         )
     return StepResult(
         step="store_secret",
         changed=granted or state == "stored",
-        summary=f"secret {s.secret_name!r} in key vault {s.key_vault_name!r}"
-        + (" stored" if state == "stored" else " exists"),
+        summary=(
+            _("secret {secret} in key vault {vault} stored")
+            if state == "stored"
+            else _("secret {secret} in key vault {vault} exists")
+        ).format(secret=repr(s.secret_name), vault=repr(s.key_vault_name)),
         details=(
-            f"{SECRETS_OFFICER} {'assigned to' if granted else 'already held by'} {who}",
-            f"value: {SECRET_VALUE!r}",
+            _held(SECRETS_OFFICER, granted, who),
+            _("value: {value}").format(value=repr(SECRET_VALUE)),
         ),
     )
+
+
+def _held(role: str, granted: bool, who: str) -> str:
+    # After a new grant "<role> assigned to <who>", else "<role> already held by <who>".
+    line = _("{role} assigned to {grantee}") if granted else _("{role} already held by {grantee}")
+    return line.format(role=role, grantee=who)
 
 
 def grant_secret_reader(session: Session) -> StepResult:
@@ -429,8 +463,14 @@ def grant_secret_reader(session: Session) -> StepResult:
     return StepResult(
         step="grant_secret_reader",
         changed=granted,
-        summary=f"{SECRETS_USER} {'assigned to' if granted else 'already held by'} identity "
-        f"{s.identity_name!r} on key vault {s.key_vault_name!r}",
+        summary=_("{grant} on key vault {vault}").format(
+            grant=_held(
+                SECRETS_USER,
+                granted,
+                _("identity {identity}").format(identity=repr(s.identity_name)),
+            ),
+            vault=repr(s.key_vault_name),
+        ),
         details=(f"principalId: {identity.principal_id}",),
     )
 
@@ -455,12 +495,19 @@ def create_federated_credential(session: Session) -> StepResult:
                 s.federated_credential_name,
                 {"properties": {"issuer": issuer, "subject": wanted[1], "audiences": wanted[2]}},
             )
-    verb = "created" if current is None else "updated" if changed else "exists"
+    summary = (
+        _("federated credential {credential} on identity {identity} created")
+        if current is None
+        else _("federated credential {credential} on identity {identity} updated")
+        if changed
+        else _("federated credential {credential} on identity {identity} exists")
+    )
     return StepResult(
         step="create_federated_credential",
         changed=changed,
-        summary=f"federated credential {s.federated_credential_name!r} on identity "
-        f"{s.identity_name!r} {verb}",
+        summary=summary.format(
+            credential=repr(s.federated_credential_name), identity=repr(s.identity_name)
+        ),
         details=(
             f"issuer: {shown_url(session, issuer)}",
             f"subject: {wanted[1]}",
@@ -499,8 +546,13 @@ def create_service_account(session: Session) -> StepResult:
     return StepResult(
         step="create_service_account",
         changed=changed,
-        summary=f"service account {s.service_account_name!r} in namespace {s.namespace!r} "
-        + ("created" if current is None else "annotated" if changed else "exists"),
+        summary=(
+            _("service account {account} in namespace {namespace} created")
+            if current is None
+            else _("service account {account} in namespace {namespace} annotated")
+            if changed
+            else _("service account {account} in namespace {namespace} exists")
+        ).format(account=repr(s.service_account_name), namespace=repr(s.namespace)),
         details=(f"{CLIENT_ID_ANNOTATION}: {client_id}",),
     )
 
@@ -556,11 +608,13 @@ def wait_until_running(session: Session, pod: str, timeout: float) -> str:
         state = pod_state(found) if found is not None else "(gone)"
         return state not in ("Pending", "ContainerCreating", "(gone)"), state
 
-    _done, state = wait_until(f"starting pod {pod}", running, timeout=timeout)
+    _done, state = wait_until(_("starting pod {pod}").format(pod=pod), running, timeout=timeout)
     if state != "Running":
         raise PodidError(
-            f"pod {pod!r} is {state}, not Running. See its events and log: "
-            f"kubectl describe pod {pod} -n {namespace}"
+            _(
+                "pod {pod} is {state}, not Running. See its events and log: "
+                "kubectl describe pod {name} -n {namespace}"
+            ).format(pod=repr(pod), state=state, name=pod, namespace=namespace)
         )
     return str(state)
 
@@ -577,7 +631,9 @@ def deploy_workload_identity_demo(
     if find_service_account(session) is None:
         raise StepOrderError(
             f"{STEP_WORKLOAD_ID} (create_service_account)",
-            f"service account {s.service_account_name!r} not found in namespace {s.namespace!r}",
+            _("service account {account} not found in namespace {namespace}").format(
+                account=repr(s.service_account_name), namespace=repr(s.namespace)
+            ),
         )
     wanted = wanted_pod(session, vault)
     existing = find_pod(session, WORKLOAD_IDENTITY_POD, s.namespace)
@@ -594,10 +650,13 @@ def deploy_workload_identity_demo(
     return StepResult(
         step="deploy_workload_identity_demo",
         changed=changed,
-        summary=f"pod {WORKLOAD_IDENTITY_POD!r} {'created' if changed else 'exists'} in "
-        f"namespace {s.namespace!r}",
+        summary=(
+            _("pod {pod} created in namespace {namespace}")
+            if changed
+            else _("pod {pod} exists in namespace {namespace}")
+        ).format(pod=repr(WORKLOAD_IDENTITY_POD), namespace=repr(s.namespace)),
         details=(
-            f"status: {state}",
+            _("status: {state}").format(state=state),
             f'label {USE_LABEL}: "true"',
             f"serviceAccountName: {s.service_account_name}",
         ),
@@ -610,7 +669,9 @@ def follow_workload_identity_logs(session: Session, *, timeout: float = 60.0) ->
     if find_pod(session, WORKLOAD_IDENTITY_POD, s.namespace) is None:
         raise StepOrderError(
             f"{STEP_WORKLOAD_ID} (deploy_workload_identity_demo)",
-            f"pod {WORKLOAD_IDENTITY_POD!r} not found in namespace {s.namespace!r}",
+            _("pod {pod} not found in namespace {namespace}").format(
+                pod=repr(WORKLOAD_IDENTITY_POD), namespace=repr(s.namespace)
+            ),
         )
     lines = follow_pod_log(
         session,
@@ -624,10 +685,10 @@ def follow_workload_identity_logs(session: Session, *, timeout: float = 60.0) ->
         step="follow_workload_identity_logs",
         changed=False,
         summary=(
-            f"pod {WORKLOAD_IDENTITY_POD!r} read secret {s.secret_name!r} with its federated token"
+            _("pod {pod} read secret {secret} with its federated token")
             if succeeded
-            else f"pod {WORKLOAD_IDENTITY_POD!r} has not read the secret"
-        ),
+            else _("pod {pod} has not read the secret")
+        ).format(pod=repr(WORKLOAD_IDENTITY_POD), secret=repr(s.secret_name)),
         details=tuple(log_line_text(line) for line in lines),
         lines=tuple(lines),
         succeeded=succeeded,
@@ -646,26 +707,36 @@ def remove_pod_identity(session: Session) -> StepResult:
     if find_pod(session, WORKLOAD_IDENTITY_POD, s.namespace) is None:
         raise StepOrderError(
             f"{STEP_WORKLOAD_ID} (deploy_workload_identity_demo)",
-            "migrate before removing: the Workload ID pod is not running yet",
+            _("migrate before removing: the Workload ID pod is not running yet"),
         )
     done: list[str] = []
     if find_pod(session, DEMO_POD, s.namespace) is not None:
         delete_pod_and_wait(session, DEMO_POD, s.namespace)
-        done.append(f"deleted pod {DEMO_POD!r} (the pod identity demo)")
+        done.append(_("deleted pod {pod} (the pod identity demo)").format(pod=repr(DEMO_POD)))
     entry = pod_identity_entry(cluster, s.pod_identity_name, s.namespace)
     if entry is not None:
-        done.append(f"removed pod identity {s.pod_identity_name!r} (az aks pod-identity delete)")
+        done.append(
+            _("removed pod identity {name} (az aks pod-identity delete)").format(
+                name=repr(s.pod_identity_name)
+            )
+        )
     if pod_identity_enabled(cluster):
         # --disable-pod-identity drops every pod identity with the add-on; one PUT does both.
         cluster.pod_identity_profile = m.ManagedClusterPodIdentityProfile(enabled=False)
-        _put_cluster(session, cluster, f"disabling pod identity on {s.cluster_name}")
-        done.append("disabled the pod identity add-on (az aks update --disable-pod-identity)")
+        _put_cluster(
+            session,
+            cluster,
+            _("disabling pod identity on {cluster}").format(cluster=s.cluster_name),
+        )
+        done.append(_("disabled the pod identity add-on (az aks update --disable-pod-identity)"))
     return StepResult(
         step="remove_pod_identity",
         changed=bool(done),
-        summary=f"pod identity removed from cluster {s.cluster_name!r}"
-        if done
-        else f"no pod identity left on cluster {s.cluster_name!r}",
+        summary=(
+            _("pod identity removed from cluster {cluster}")
+            if done
+            else _("no pod identity left on cluster {cluster}")
+        ).format(cluster=repr(s.cluster_name)),
         details=tuple(done),
     )
 
@@ -695,11 +766,13 @@ def _clean_cluster_side(session: Session, done: list[str]) -> None:
     for pod in (WORKLOAD_IDENTITY_POD, SIDECAR_DEMO_POD):
         if find_pod(session, pod, s.namespace) is not None:
             delete_pod_and_wait(session, pod, s.namespace)
-            done.append(f"deleted pod {pod!r}")
+            done.append(_("deleted pod {pod}").format(pod=repr(pod)))
     if find_service_account(session) is not None:
         with kube_errors():
             session.core_v1.delete_namespaced_service_account(s.service_account_name, s.namespace)
-        done.append(f"deleted service account {s.service_account_name!r}")
+        done.append(
+            _("deleted service account {account}").format(account=repr(s.service_account_name))
+        )
 
 
 def _disable_workload_identity(session: Session, done: list[str]) -> None:
@@ -714,8 +787,12 @@ def _disable_workload_identity(session: Session, done: list[str]) -> None:
         return
     # The OIDC issuer stays: AKS does not support turning it off once it is on.
     security.workload_identity = m.ManagedClusterSecurityProfileWorkloadIdentity(enabled=False)
-    _put_cluster(session, cluster, f"disabling workload identity on {s.cluster_name}")
-    done.append("disabled workload identity (az aks update --disable-workload-identity)")
+    _put_cluster(
+        session,
+        cluster,
+        _("disabling workload identity on {cluster}").format(cluster=s.cluster_name),
+    )
+    done.append(_("disabled workload identity (az aks update --disable-workload-identity)"))
 
 
 def clean_up_workload_identity(session: Session) -> StepResult:
@@ -728,26 +805,32 @@ def clean_up_workload_identity(session: Session) -> StepResult:
             session.msi.federated_identity_credentials.delete(
                 s.resource_group, s.identity_name, s.federated_credential_name
             )
-        done.append(f"deleted federated credential {s.federated_credential_name!r}")
+        done.append(
+            _("deleted federated credential {credential}").format(
+                credential=repr(s.federated_credential_name)
+            )
+        )
     vault = find_vault(session)
     if vault is not None:
         removed = _delete_vault_assignments(session, vault)
         if removed:
-            done.append(f"removed {removed} Key Vault role assignment(s)")
+            done.append(_("removed {count} Key Vault role assignment(s)").format(count=removed))
         with azure_errors():
             session.keyvault.vaults.delete(s.resource_group, s.key_vault_name)
-        done.append(f"deleted key vault {s.key_vault_name!r}")
+        done.append(_("deleted key vault {vault}").format(vault=repr(s.key_vault_name)))
     if find_deleted_vault(session) is not None:
         # Purged so that the name is free again and nothing of the vault lingers.
         with azure_errors():
             poller = session.keyvault.vaults.begin_purge_deleted(s.key_vault_name, s.location)
-            wait_for_poller(poller, f"purging key vault {s.key_vault_name}")
-        done.append(f"purged key vault {s.key_vault_name!r}")
+            wait_for_poller(poller, _("purging key vault {vault}").format(vault=s.key_vault_name))
+        done.append(_("purged key vault {vault}").format(vault=repr(s.key_vault_name)))
     _disable_workload_identity(session, done)
     return StepResult(
         step="clean_up_workload_identity",
         changed=bool(done),
-        summary="removed what 09-workload-identity made" if done else "nothing left to remove",
+        summary=(
+            _("removed what 09-workload-identity made") if done else _("nothing left to remove")
+        ),
         details=tuple(done),
     )
 
@@ -755,8 +838,8 @@ def clean_up_workload_identity(session: Session) -> StepResult:
 def workload_identity_costs(session: Session) -> str:
     """What this notebook costs in the current mode (nothing in the lab)."""
     if session.mode == "lab":
-        return "lab mode: nothing in this notebook costs money"
-    return (
+        return _("lab mode: nothing in this notebook costs money")
+    return _(
         "⚠ Azure mode: this notebook adds a Key Vault (standard tier, billed per operation) to "
         "the AKS cluster that is already billing by the hour. Run its last step, then "
         "07-cleanup, when you are done."
