@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from .checks import CheckReport, CheckResult
 from .errors import PodidError
+from .i18n import _
 from .lookups import (
     find_cluster,
     find_custom_object,
@@ -77,21 +78,22 @@ def _report(title: str, hint: str, run: Callable[[], list[CheckResult]]) -> Chec
     except PodidError as exc:
         observed = str(exc).splitlines()[0]
         failed = CheckResult(
-            "reading the live state",
+            _("reading the live state"),
             passed=False,
             observed=observed,
-            expected="an answer",
+            expected=_("an answer"),
             hint=hint,
         )
         return CheckReport(title, [failed])
 
 
 def _present(name: str, found: object, where: str, hint: str) -> CheckResult:
+    present = _("present in {namespace}").format(namespace=where)
     return CheckResult(
         name,
         passed=found is not None,
-        observed=f"present in {where}" if found is not None else "not found",
-        expected=f"present in {where}",
+        observed=present if found is not None else _("not found"),
+        expected=present,
         hint=hint,
     )
 
@@ -102,7 +104,7 @@ def _present(name: str, found: object, where: str, hint: str) -> CheckResult:
 def _discovery(session: Session, issuer: str) -> CheckResult:
     import requests
 
-    name = "issuer publishes its OpenID configuration and keys"
+    name = _("issuer publishes its OpenID configuration and keys")
     config = requests.get(
         f"{issuer.rstrip('/')}/.well-known/openid-configuration", verify=session.verify, timeout=30
     ).json()
@@ -110,20 +112,29 @@ def _discovery(session: Session, issuer: str) -> CheckResult:
     return CheckResult(
         name,
         passed=config.get("issuer") == issuer and bool(keys),
-        observed=f"issuer matches: {config.get('issuer') == issuer}, {len(keys)} signing key(s)",
-        expected="issuer matches: True, 1 or more signing keys",
-        hint="the issuer must name itself exactly as the tokens do; re-run the step above",
+        observed=_("issuer matches: {same}, {count} signing key(s)").format(
+            same=config.get("issuer") == issuer, count=len(keys)
+        ),
+        expected=_("issuer matches: True, 1 or more signing keys"),
+        hint=_("the issuer must name itself exactly as the tokens do; re-run the step above"),
     )
 
 
 def check_workload_identity_enabled(session: Session) -> CheckReport:
     """The OIDC issuer and workload identity are on, and the issuer serves its discovery."""
-    hint = "run enable_workload_identity(session) above"
+    hint = _("run enable_workload_identity(session) above")
 
     def run() -> list[CheckResult]:
         cluster = find_cluster(session)
         if cluster is None:
-            return [_present("cluster", None, "the resource group", "run 02-create-cluster")]
+            return [
+                _present(
+                    _("cluster"),
+                    None,
+                    _("the resource group"),
+                    _("run {notebook}").format(notebook="02-create-cluster"),
+                )
+            ]
         security = cluster.security_profile
         workload = security.workload_identity if security is not None else None
         issuer = issuer_url(cluster)
@@ -145,7 +156,7 @@ def check_workload_identity_enabled(session: Session) -> CheckReport:
             results.append(_discovery(session, issuer))
         return results
 
-    return _report("09 Workload ID on the cluster", hint, run)
+    return _report(_("09 Workload ID on the cluster"), hint, run)
 
 
 # -- Step 2 -----------------------------------------------------------------------------------
@@ -154,83 +165,90 @@ def check_workload_identity_enabled(session: Session) -> CheckReport:
 def check_key_vault(session: Session) -> CheckReport:
     """The vault exists and uses Azure RBAC (not access policies)."""
     s = session.settings
-    hint = "run create_key_vault(session) above"
+    hint = _("run create_key_vault(session) above")
 
     def run() -> list[CheckResult]:
         vault = find_vault(session)
-        results = [_present(f"key vault {s.key_vault_name}", vault, s.resource_group, hint)]
+        results = [_present(_vault_name(s.key_vault_name), vault, s.resource_group, hint)]
         if vault is not None:
             results.append(
                 CheckResult.compare(
                     "enableRbacAuthorization",
                     vault.properties.enable_rbac_authorization,
                     True,
-                    hint="roles decide who reads secrets; run create_key_vault(session) again",
+                    hint=_("roles decide who reads secrets; run create_key_vault(session) again"),
                 )
             )
         return results
 
-    return _report("09 key vault", hint, run)
+    return _report(_("09 key vault"), hint, run)
+
+
+def _vault_name(name: str) -> str:
+    return _("key vault {vault}").format(vault=name)
 
 
 def _holds(session: Session, scope: str, principal: str, role: str, who: str) -> CheckResult:
     held = bool(find_role_assignments(session, scope, principal, role))
     return CheckResult(
-        f"{role} for {who}",
+        _("{role} for {grantee}").format(role=role, grantee=who),
         passed=held,
-        observed="assigned on the vault" if held else "not assigned",
-        expected="assigned on the vault",
-        hint=f"run the step above; {role} is a data-plane role, Owner alone does not include it",
+        observed=_("assigned on the vault") if held else _("not assigned"),
+        expected=_("assigned on the vault"),
+        hint=_(
+            "run the step above; {role} is a data-plane role, Owner alone does not include it"
+        ).format(role=role),
     )
 
 
 def check_secret_stored(session: Session) -> CheckReport:
     """You hold Key Vault Secrets Officer on the vault, and the secret has the demo's value."""
     s = session.settings
-    hint = "run store_secret(session) above"
+    hint = _("run store_secret(session) above")
 
     def run() -> list[CheckResult]:
         from azure.core.exceptions import HttpResponseError
 
         vault = find_vault(session)
         if vault is None:
-            return [_present(f"key vault {s.key_vault_name}", None, s.resource_group, hint)]
+            return [_present(_vault_name(s.key_vault_name), None, s.resource_group, hint)]
         oid = str(signed_in(session)["oid"])
         try:
             value: object = secret_client(session, vault).get_secret(s.secret_name).value
         except HttpResponseError as exc:
             value = f"HTTP {exc.status_code} {getattr(exc.error, 'code', '') or ''}".strip()
         return [
-            _holds(session, str(vault.id), oid, SECRETS_OFFICER, "you"),
-            CheckResult.compare(f"secret {s.secret_name}", value, SECRET_VALUE, hint=hint),
+            _holds(session, str(vault.id), oid, SECRETS_OFFICER, _("you")),
+            CheckResult.compare(
+                _("secret {secret}").format(secret=s.secret_name), value, SECRET_VALUE, hint=hint
+            ),
         ]
 
-    return _report("09 secret", hint, run)
+    return _report(_("09 secret"), hint, run)
 
 
 def check_secret_reader(session: Session) -> CheckResult:
     """The pod identity's managed identity holds Key Vault Secrets User on the vault."""
     s = session.settings
-    name = f"{SECRETS_USER} for identity {s.identity_name}"
-    hint = "run grant_secret_reader(session) above"
+    who = _("identity {identity}").format(identity=s.identity_name)
+    name = _("{role} for {grantee}").format(role=SECRETS_USER, grantee=who)
+    hint = _("run grant_secret_reader(session) above")
     try:
         vault = find_vault(session)
         identity = find_identity(session)
         if vault is None or identity is None:
-            missing = "key vault" if vault is None else "managed identity"
+            missing = _("no key vault") if vault is None else _("no managed identity")
             return CheckResult(
-                name, passed=False, observed=f"no {missing}", expected="assigned", hint=hint
+                name, passed=False, observed=missing, expected=_("assigned"), hint=hint
             )
-        return _holds(
-            session,
-            str(vault.id),
-            str(identity.principal_id),
-            SECRETS_USER,
-            f"identity {s.identity_name}",
-        )
+        return _holds(session, str(vault.id), str(identity.principal_id), SECRETS_USER, who)
     except PodidError as exc:
         return CheckResult(
-            name, passed=False, observed=str(exc).splitlines()[0], expected="assigned", hint=hint
+            name,
+            passed=False,
+            observed=str(exc).splitlines()[0],
+            expected=_("assigned"),
+            hint=hint,
         )
 
 
@@ -240,14 +258,13 @@ def check_secret_reader(session: Session) -> CheckResult:
 def check_federated_credential(session: Session) -> CheckReport:
     """The credential's issuer, subject and audience match the cluster and the service account."""
     s = session.settings
-    hint = "run create_federated_credential(session) above; all three must match exactly"
+    hint = _("run create_federated_credential(session) above; all three must match exactly")
 
     def run() -> list[CheckResult]:
         credential = find_federated_credential(session)
-        where = f"identity {s.identity_name}"
-        results = [
-            _present(f"federated credential {s.federated_credential_name}", credential, where, hint)
-        ]
+        where = _("identity {identity}").format(identity=s.identity_name)
+        name = _("federated credential {credential}").format(credential=s.federated_credential_name)
+        results = [_present(name, credential, where, hint)]
         if credential is None:
             return results
         cluster = find_cluster(session)
@@ -255,7 +272,7 @@ def check_federated_credential(session: Session) -> CheckReport:
         same = credential.issuer == issuer
         results += [
             CheckResult(
-                "issuer is the cluster's OIDC issuer URL",
+                _("issuer is the cluster's OIDC issuer URL"),
                 passed=same,
                 observed=shown_url(session, str(credential.issuer)),
                 expected=shown_url(session, str(issuer)),
@@ -266,21 +283,21 @@ def check_federated_credential(session: Session) -> CheckReport:
         ]
         return results
 
-    return _report("09 federated credential", hint, run)
+    return _report(_("09 federated credential"), hint, run)
 
 
 def check_service_account(session: Session) -> CheckReport:
     """The service account exists and names the identity's client ID in its annotation."""
     s = session.settings
-    hint = "run create_service_account(session) above"
+    hint = _("run create_service_account(session) above")
 
     def run() -> list[CheckResult]:
         account = find_service_account(session)
         results = [
             _present(
-                f"service account {s.service_account_name}",
+                _("service account {account}").format(account=s.service_account_name),
                 account,
-                f"namespace {s.namespace}",
+                _("namespace {namespace}").format(namespace=s.namespace),
                 hint,
             )
         ]
@@ -291,13 +308,13 @@ def check_service_account(session: Session) -> CheckReport:
                 CheckResult.compare(
                     CLIENT_ID_ANNOTATION,
                     annotations.get(CLIENT_ID_ANNOTATION),
-                    identity.client_id if identity is not None else "(no identity)",
-                    hint="it must be the managed identity's client ID",
+                    identity.client_id if identity is not None else _("(no identity)"),
+                    hint=_("it must be the managed identity's client ID"),
                 )
             )
         return results
 
-    return _report("09 service account", hint, run)
+    return _report(_("09 service account"), hint, run)
 
 
 # -- Step 4 -----------------------------------------------------------------------------------
@@ -306,26 +323,25 @@ def check_service_account(session: Session) -> CheckReport:
 def check_workload_identity_demo(session: Session) -> CheckReport:
     """The quick start's pod runs, and the webhook gave it the identity's environment."""
     s = session.settings
-    hint = "run deploy_workload_identity_demo(session) above"
+    hint = _("run deploy_workload_identity_demo(session) above")
+    pod_name = _("pod {pod}").format(pod=WORKLOAD_IDENTITY_POD)
 
     def run() -> list[CheckResult]:
         pod = find_pod(session, WORKLOAD_IDENTITY_POD, s.namespace)
         if pod is None:
-            return [_present(f"pod {WORKLOAD_IDENTITY_POD}", None, s.namespace, hint)]
+            return [_present(pod_name, None, s.namespace, hint)]
         container = pod.spec.containers[0]
         env = {e.name: e.value for e in container.env or []}
         identity = find_identity(session)
         vault = find_vault(session)
         vault_uri = vault.properties.vault_uri if vault is not None else None
         return [
+            CheckResult.compare(pod_name, pod_state(pod), "Running", hint=hint),
             CheckResult.compare(
-                f"pod {WORKLOAD_IDENTITY_POD}", pod_state(pod), "Running", hint=hint
-            ),
-            CheckResult.compare(
-                f"label {USE_LABEL}",
+                _("label {label}").format(label=USE_LABEL),
                 (pod.metadata.labels or {}).get(USE_LABEL),
                 "true",
-                hint="only labelled pods are mutated",
+                hint=_("only labelled pods are mutated"),
             ),
             CheckResult.compare(
                 "serviceAccountName",
@@ -335,31 +351,34 @@ def check_workload_identity_demo(session: Session) -> CheckReport:
             ),
             CheckResult.compare("image", container.image, MSAL_GO_IMAGE, hint=hint),
             CheckResult(
-                "env injected by the webhook",
+                _("env injected by the webhook"),
                 passed=all(n in env for n in _INJECTED),
-                observed=", ".join(n for n in _INJECTED if n in env) or "none",
+                observed=", ".join(n for n in _INJECTED if n in env) or _("none"),
                 expected=", ".join(_INJECTED),
-                hint="the webhook mutates a pod only when it is created with the label and an "
-                "annotated service account; delete the pod and deploy it again",
+                hint=_(
+                    "the webhook mutates a pod only when it is created with the label and an "
+                    "annotated service account; delete the pod and deploy it again"
+                ),
             ),
             CheckResult.compare(
                 "AZURE_CLIENT_ID",
                 env.get("AZURE_CLIENT_ID"),
-                identity.client_id if identity is not None else "(no identity)",
-                hint="the service account's annotation decides it",
+                identity.client_id if identity is not None else _("(no identity)"),
+                hint=_("the service account's annotation decides it"),
             ),
             CheckResult(
                 "KEYVAULT_URL",
                 passed=vault_uri is not None and env.get("KEYVAULT_URL") == vault_uri,
-                observed=f"the URI of key vault {s.key_vault_name}"
+                observed=vault_uri_text
                 if vault_uri is not None and env.get("KEYVAULT_URL") == vault_uri
-                else "another URL",
-                expected=f"the URI of key vault {s.key_vault_name}",
+                else _("another URL"),
+                expected=vault_uri_text,
                 hint=hint,
             ),
         ]
 
-    return _report("09 Workload ID pod", hint, run)
+    vault_uri_text = _("the URI of key vault {vault}").format(vault=s.key_vault_name)
+    return _report(_("09 Workload ID pod"), hint, run)
 
 
 def check_workload_identity_logs(
@@ -367,7 +386,7 @@ def check_workload_identity_logs(
 ) -> CheckReport:
     """The quick start's pod logged ``successfully got secret`` with the demo's value."""
     s = session.settings
-    hint = "follow the log again with follow_workload_identity_logs(session)"
+    hint = _("follow the log again with follow_workload_identity_logs(session)")
 
     def run() -> list[CheckResult]:
         read = lines
@@ -381,25 +400,25 @@ def check_workload_identity_logs(
             CheckResult(
                 "successfully got secret",
                 passed=hit is not None,
-                observed=hit or "not in the log",
-                expected="in the log",
+                observed=hit or _("not in the log"),
+                expected=_("in the log"),
                 hint=hint,
             ),
             CheckResult.compare(
-                "the value is the one you stored",
-                wanted if hit is not None and wanted in hit else "another value",
+                _("the value is the one you stored"),
+                wanted if hit is not None and wanted in hit else _("another value"),
                 wanted,
-                hint="store_secret(session) writes it",
+                hint=_("store_secret(session) writes it"),
             ),
         ]
 
-    return _report("09 Workload ID log", hint, run)
+    return _report(_("09 Workload ID log"), hint, run)
 
 
 def check_side_by_side(session: Session) -> CheckReport:
     """The pod identity demo and the Workload ID pod run together, as one identity."""
     s = session.settings
-    hint = "both pods must run: deploy_demo(session) (06) and the step above"
+    hint = _("both pods must run: deploy_demo(session) (06) and the step above")
 
     def run() -> list[CheckResult]:
         old = find_pod(session, DEMO_POD, s.namespace)
@@ -413,30 +432,32 @@ def check_side_by_side(session: Session) -> CheckReport:
         client_id = identity.client_id if identity is not None else None
         return [
             CheckResult.compare(
-                f"pod {DEMO_POD} (pod identity, via NMI)",
-                pod_state(old) if old else "not found",
+                _("pod {pod} (pod identity, via NMI)").format(pod=DEMO_POD),
+                pod_state(old) if old else _("not found"),
                 "Running",
                 hint=hint,
             ),
             CheckResult.compare(
-                f"pod {WORKLOAD_IDENTITY_POD} (Workload ID)",
-                pod_state(new) if new else "not found",
+                _("pod {pod} (Workload ID)").format(pod=WORKLOAD_IDENTITY_POD),
+                pod_state(new) if new else _("not found"),
                 "Running",
                 hint=hint,
             ),
             CheckResult(
-                "both use the same managed identity",
+                _("both use the same managed identity"),
                 passed=client_id is not None
                 and old_client == client_id == new_env.get("AZURE_CLIENT_ID"),
                 observed=f"clientId {client_id}"
                 if old_client == client_id == new_env.get("AZURE_CLIENT_ID")
-                else f"{old_client} and {new_env.get('AZURE_CLIENT_ID')}",
+                else _("{first} and {second}").format(
+                    first=old_client, second=new_env.get("AZURE_CLIENT_ID")
+                ),
                 expected=f"clientId {client_id}",
-                hint="migration keeps the identity: only how the pod gets its token changes",
+                hint=_("migration keeps the identity: only how the pod gets its token changes"),
             ),
         ]
 
-    return _report("09 side by side", hint, run)
+    return _report(_("09 side by side"), hint, run)
 
 
 # -- Step 5 -----------------------------------------------------------------------------------
@@ -445,7 +466,7 @@ def check_side_by_side(session: Session) -> CheckReport:
 def check_pod_identity_removed(session: Session) -> CheckReport:
     """No pod identity is left, and the Workload ID pod still runs without it."""
     s = session.settings
-    hint = "run remove_pod_identity(session) above"
+    hint = _("run remove_pod_identity(session) above")
 
     def run() -> list[CheckResult]:
         cluster = find_cluster(session)
@@ -462,14 +483,14 @@ def check_pod_identity_removed(session: Session) -> CheckReport:
                     f"AzureIdentityBinding {binding}",
                     _custom(session, "azureidentitybindings", binding),
                 ),
-                (f"pod {DEMO_POD}", find_pod(session, DEMO_POD, s.namespace)),
+                (_("pod {pod}").format(pod=DEMO_POD), find_pod(session, DEMO_POD, s.namespace)),
             )
             if found is not None
         ]
         new = find_pod(session, WORKLOAD_IDENTITY_POD, s.namespace)
         return [
             CheckResult.compare(
-                "pod identity entry", "present" if entry else "gone", "gone", hint=hint
+                _("pod identity entry"), _("present") if entry else _("gone"), _("gone"), hint=hint
             ),
             CheckResult.compare(
                 "podIdentityProfile.enabled",
@@ -478,17 +499,20 @@ def check_pod_identity_removed(session: Session) -> CheckReport:
                 hint=hint,
             ),
             CheckResult.compare(
-                "objects of the pod identity", ", ".join(leftovers) or "none", "none", hint=hint
+                _("objects of the pod identity"),
+                ", ".join(leftovers) or _("none"),
+                _("none"),
+                hint=hint,
             ),
             CheckResult.compare(
-                f"pod {WORKLOAD_IDENTITY_POD}",
-                pod_state(new) if new else "not found",
+                _("pod {pod}").format(pod=WORKLOAD_IDENTITY_POD),
+                pod_state(new) if new else _("not found"),
                 "Running",
-                hint="Workload ID does not depend on NMI",
+                hint=_("Workload ID does not depend on NMI"),
             ),
         ]
 
-    return _report("09 pod identity removed", hint, run)
+    return _report(_("09 pod identity removed"), hint, run)
 
 
 def _custom(session: Session, plural: str, name: str) -> Any | None:
@@ -502,10 +526,10 @@ def _custom(session: Session, plural: str, name: str) -> Any | None:
 def check_workload_identity_cleaned_up(session: Session) -> CheckReport:
     """Nothing 09 made is left: pod, service account, credential, vault (purged), webhook."""
     s = session.settings
-    hint = "run clean_up_workload_identity(session) above"
+    hint = _("run clean_up_workload_identity(session) above")
 
     def gone(name: str, found: object) -> CheckResult:
-        return CheckResult.compare(name, "present" if found else "gone", "gone", hint=hint)
+        return CheckResult.compare(name, _("present") if found else _("gone"), _("gone"), hint=hint)
 
     def run() -> list[CheckResult]:
         cluster = find_cluster(session)
@@ -515,23 +539,28 @@ def check_workload_identity_cleaned_up(session: Session) -> CheckReport:
         deleted = find_deleted_vault(session) if find_vault(session) is None else None
         return [
             *(
-                gone(f"pod {pod}", reachable and find_pod(session, pod, s.namespace))
+                gone(
+                    _("pod {pod}").format(pod=pod),
+                    reachable and find_pod(session, pod, s.namespace),
+                )
                 for pod in (WORKLOAD_IDENTITY_POD, SIDECAR_DEMO_POD)
             ),
             gone(
-                f"service account {s.service_account_name}",
+                _("service account {account}").format(account=s.service_account_name),
                 reachable and find_service_account(session),
             ),
             gone(
-                f"federated credential {s.federated_credential_name}",
+                _("federated credential {credential}").format(
+                    credential=s.federated_credential_name
+                ),
                 find_identity(session) is not None and find_federated_credential(session),
             ),
-            gone(f"key vault {s.key_vault_name}", find_vault(session)),
-            gone(f"soft-deleted key vault {s.key_vault_name}", deleted),
-            gone("workload identity webhook", workload is not None and workload.enabled),
+            gone(_vault_name(s.key_vault_name), find_vault(session)),
+            gone(_("soft-deleted key vault {vault}").format(vault=s.key_vault_name), deleted),
+            gone(_("workload identity webhook"), workload is not None and workload.enabled),
         ]
 
-    return _report("09 cleanup", hint, run)
+    return _report(_("09 cleanup"), hint, run)
 
 
 # -- The map ----------------------------------------------------------------------------------
@@ -571,33 +600,43 @@ def migration_map(session: Session) -> MigrationMap:
     return MigrationMap(
         (
             (
-                "az aks update --enable-pod-identity (preview feature)",
+                _("{command} (preview feature)").format(
+                    command="az aks update --enable-pod-identity"
+                ),
                 "az aks update --enable-oidc-issuer --enable-workload-identity (GA)",
             ),
             (
-                f"AzureIdentity {pid} (client ID of {s.identity_name})",
-                f"ServiceAccount {sa}, annotation {CLIENT_ID_ANNOTATION}",
+                _("AzureIdentity {name} (client ID of {identity})").format(
+                    name=pid, identity=s.identity_name
+                ),
+                _("ServiceAccount {account}, annotation {annotation}").format(
+                    account=sa, annotation=CLIENT_ID_ANNOTATION
+                ),
             ),
             (
-                f"AzureIdentityBinding {pid}-binding (selector {pid})",
-                f"federated credential {s.federated_credential_name} "
-                f"(subject system:serviceaccount:{s.namespace}:{sa})",
+                _("AzureIdentityBinding {name}-binding (selector {name})").format(name=pid),
+                _("federated credential {credential} (subject {subject})").format(
+                    credential=s.federated_credential_name,
+                    subject=f"system:serviceaccount:{s.namespace}:{sa}",
+                ),
             ),
             (
-                f"pod label aadpodidbinding: {pid}",
-                f'pod label {USE_LABEL}: "true" + serviceAccountName: {sa}',
+                _("pod label {label}").format(label=f"aadpodidbinding: {pid}"),
+                _("pod label {label}").format(
+                    label=f'{USE_LABEL}: "true" + serviceAccountName: {sa}'
+                ),
             ),
             (
-                "NMI answers the pod's IMDS requests (169.254.169.254)",
-                "the SDK trades the projected token in AZURE_FEDERATED_TOKEN_FILE with Entra ID",
+                _("NMI answers the pod's IMDS requests (169.254.169.254)"),
+                _("the SDK trades the projected token in AZURE_FEDERATED_TOKEN_FILE with Entra ID"),
             ),
             (
                 "ManagedIdentityCredential",
-                "WorkloadIdentityCredential (DefaultAzureCredential tries it before IMDS)",
+                _("WorkloadIdentityCredential (DefaultAzureCredential tries it before IMDS)"),
             ),
             (
-                "Managed Identity Operator for the cluster; identity on the node scale set",
-                "nothing on the cluster or its nodes: Entra ID trusts the cluster's issuer",
+                _("Managed Identity Operator for the cluster; identity on the node scale set"),
+                _("nothing on the cluster or its nodes: Entra ID trusts the cluster's issuer"),
             ),
         )
     )
