@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from .checks import CheckResult
 from .exercise_kit import POD_TIMEOUT, Section, Symptom, delete_pod, read_log
+from .i18n import _
 from .live import wait_until
 from .lookups import azure_errors, find_pod, kube_errors, require_identity
 from .results import StepResult
@@ -117,8 +118,8 @@ def _start_reader(session: Session, manifest: dict[str, Any]) -> None:
         assert body is not None  # from_dict returns None only for None
         session.core_v1.create_namespaced_pod(meta["namespace"], body)
     wait_until(
-        f"starting pod {meta['name']}",
-        lambda: (_outcome(session, meta["name"]) is not None, "starting"),
+        _("starting pod {pod}").format(pod=meta["name"]),
+        lambda: (_outcome(session, meta["name"]) is not None, _("starting")),
         timeout=POD_TIMEOUT,
     )
 
@@ -174,8 +175,8 @@ def _reads_secret(session: Session, name: str, labelled: bool = True) -> CheckRe
     """Restart the teammate's pod and judge its first verdict."""
     verdict = _restart_reader(session, name, labelled=labelled)
     return CheckResult.compare(
-        f"pod {name} reads the secret after a restart",
-        "successfully got secret" if verdict and SUCCESS_LINE in verdict else "failed",
+        _("pod {pod} reads the secret after a restart").format(pod=name),
+        "successfully got secret" if verdict and SUCCESS_LINE in verdict else _("failed"),
         "successfully got secret",
     )
 
@@ -185,11 +186,12 @@ def _remove(session: Session, name: str, credentials: tuple[tuple[str, str], ...
     from kubernetes.client.exceptions import ApiException
 
     s = session.settings
-    done = [f"deleted pod {name!r}"] if delete_pod(session, name, s.namespace) else []
+    deleted = delete_pod(session, name, s.namespace)
+    done = [_("deleted pod {pod}").format(pod=repr(name))] if deleted else []
     with kube_errors():
         try:
             session.core_v1.delete_namespaced_service_account(name, s.namespace)
-            done.append(f"deleted service account {name!r}")
+            done.append(_("deleted service account {account}").format(account=repr(name)))
         except ApiException as exc:
             if exc.status != 404:
                 raise
@@ -199,7 +201,9 @@ def _remove(session: Session, name: str, credentials: tuple[tuple[str, str], ...
                 session.msi.federated_identity_credentials.delete(
                     s.resource_group, identity, credential
                 )
-            done.append(f"deleted federated credential {credential!r}")
+            done.append(
+                _("deleted federated credential {credential}").format(credential=repr(credential))
+            )
     return done
 
 
@@ -219,7 +223,7 @@ def symptom_subject(session: Session) -> Symptom:
     return _symptom(
         session,
         SUBJECT_POD,
-        "Entra ID found no federated credential on the identity for this service account.",
+        _("Entra ID found no federated credential on the identity for this service account."),
     )
 
 
@@ -231,8 +235,10 @@ def fix_subject(session: Session) -> StepResult:
     return StepResult(
         step="fix_subject",
         changed=True,
-        summary=f"federated credential {SUBJECT_POD!r} added for "
-        f"system:serviceaccount:{s.namespace}:{SUBJECT_POD}; pod restarted",
+        summary=_("federated credential {credential} added for {subject}; pod restarted").format(
+            credential=repr(SUBJECT_POD),
+            subject=f"system:serviceaccount:{s.namespace}:{SUBJECT_POD}",
+        ),
         details=_shown(verdict),
     )
 
@@ -265,7 +271,10 @@ def symptom_label(session: Session) -> Symptom:
     found = _symptom(
         session,
         LABEL_POD,
-        "The webhook mutates only labelled pods: this one got no AZURE_* variables and no token.",
+        _(
+            "The webhook mutates only labelled pods: this one got no AZURE_* variables and no "
+            "token."
+        ),
     )
     pod = find_pod(session, LABEL_POD, session.settings.namespace)
     names = [e.name for e in (pod.spec.containers[0].env or [])] if pod is not None else []
@@ -284,7 +293,9 @@ def fix_label(session: Session) -> StepResult:
     return StepResult(
         step="fix_label",
         changed=True,
-        summary=f'pod {LABEL_POD!r} created again with {USE_LABEL}: "true"',
+        summary=_("pod {pod} created again with {label}").format(
+            pod=repr(LABEL_POD), label=f'{USE_LABEL}: "true"'
+        ),
         details=_shown(verdict),
     )
 
@@ -294,7 +305,11 @@ def checks_label(session: Session) -> list[CheckResult]:
     pod = find_pod(session, LABEL_POD, session.settings.namespace)
     labelled = pod is not None and (pod.metadata.labels or {}).get(USE_LABEL) == "true"
     return [
-        CheckResult.compare(f"pod {LABEL_POD} has the {USE_LABEL} label", labelled, True),
+        CheckResult.compare(
+            _("pod {pod} has the {label} label").format(pod=LABEL_POD, label=USE_LABEL),
+            labelled,
+            True,
+        ),
         _reads_secret(session, LABEL_POD, labelled=True),
     ]
 
@@ -322,7 +337,7 @@ def symptom_audience(session: Session) -> Symptom:
     return _symptom(
         session,
         AUDIENCE_POD,
-        "The token's audience is api://AzureADTokenExchange; the credential expects another.",
+        _("The token's audience is api://AzureADTokenExchange; the credential expects another."),
     )
 
 
@@ -334,7 +349,9 @@ def fix_audience(session: Session) -> StepResult:
     return StepResult(
         step="fix_audience",
         changed=True,
-        summary=f"federated credential {AUDIENCE_POD!r} now expects {AUDIENCE}; pod restarted",
+        summary=_("federated credential {credential} now expects {audience}; pod restarted").format(
+            credential=repr(AUDIENCE_POD), audience=AUDIENCE
+        ),
         details=_shown(verdict),
     )
 
@@ -381,7 +398,7 @@ def symptom_other_identity(session: Session) -> Symptom:
     return _symptom(
         session,
         OTHER_POD,
-        "The identity the service account names has no federated credential at all.",
+        _("The identity the service account names has no federated credential at all."),
     )
 
 
@@ -393,8 +410,9 @@ def fix_other_identity(session: Session) -> StepResult:
     return StepResult(
         step="fix_other_identity",
         changed=True,
-        summary=f"service account {OTHER_POD!r} names {session.settings.identity_name!r}; "
-        "pod restarted",
+        summary=_("service account {account} names {identity}; pod restarted").format(
+            account=repr(OTHER_POD), identity=repr(session.settings.identity_name)
+        ),
         details=_shown(verdict),
     )
 
@@ -417,5 +435,5 @@ def restore_other_identity(session: Session) -> list[str]:
         except ResourceNotFoundError:
             return done
         session.msi.user_assigned_identities.delete(s.resource_group, spare)
-    done.append(f"deleted identity {spare!r}")
+    done.append(_("deleted identity {identity}").format(identity=repr(spare)))
     return done
