@@ -12,6 +12,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from .i18n import _
+
 __all__ = ["Finding", "preflight"]
 
 # Imported by name, as session.py does, so the helpers' type checking stays apart from the lab's.
@@ -65,16 +67,22 @@ def check_packages() -> Finding:
     """The packages the notebooks import are installed."""
     missing = [name for name in NEEDED_MODULES if not _installed(name)]
     if missing:
-        return Finding("✗", f"missing packages: {', '.join(missing)}", "run: make install")
-    return Finding("✓", "the tutorial's packages are installed")
+        return Finding(
+            "✗",
+            _("missing packages: {names}").format(names=", ".join(missing)),
+            _("run: {command}").format(command="make install"),
+        )
+    return Finding("✓", _("the tutorial's packages are installed"))
 
 
 def check_kubectl() -> Finding:
     """A kubectl on PATH, and its version (1.21 or newer applies manifests as written)."""
     path = shutil.which("kubectl")
-    fix = "install kubectl (https://kubernetes.io/docs/tasks/tools/), e.g. apt-get install kubectl"
+    fix = _(
+        "install kubectl (https://kubernetes.io/docs/tasks/tools/), e.g. apt-get install kubectl"
+    )
     if path is None:
-        return Finding("✗", "kubectl is not on PATH", fix)
+        return Finding("✗", _("kubectl is not on PATH"), fix)
     try:
         answer = subprocess.run(
             [path, "version", "--client", "-o", "json"],
@@ -85,11 +93,11 @@ def check_kubectl() -> Finding:
         )
         client = json.loads(answer.stdout)["clientVersion"]
     except (OSError, subprocess.SubprocessError, ValueError, KeyError):
-        return Finding("✗", "kubectl is on PATH but does not run", fix)
+        return Finding("✗", _("kubectl is on PATH but does not run"), fix)
     version = client.get("gitVersion", "?")
     minor = int("".join(ch for ch in client.get("minor", "0") if ch.isdigit()) or 0)
     if minor < 21:
-        return Finding("!", f"kubectl {version}", "kubectl apply will need --validate=false")
+        return Finding("!", f"kubectl {version}", _("kubectl apply will need --validate=false"))
     return Finding("✓", f"kubectl {version}")
 
 
@@ -100,10 +108,10 @@ def check_lab() -> Finding:
     except _lab_server.LabError as exc:
         return Finding(
             "✗",
-            f"the lab does not start: {exc}",
-            "another program may hold the port: podid-lab config, or PODID_LAB_PORT=<free port>",
+            _("the lab does not start: {error}").format(error=exc),
+            _("another program may hold the port: podid-lab config, or PODID_LAB_PORT=<free port>"),
         )
-    return Finding("✓", "the lab runs and answers (podid-lab status)")
+    return Finding("✓", _("the lab runs and answers (podid-lab status)"))
 
 
 def check_disk() -> Finding:
@@ -112,15 +120,19 @@ def check_disk() -> Finding:
     where = next(p for p in (home, *home.parents) if p.exists())
     free_mb = shutil.disk_usage(where).free / 1e6
     if free_mb < MIN_FREE_MB:
-        return Finding("✗", f"{free_mb:.0f} MB free", f"free at least {MIN_FREE_MB} MB")
-    return Finding("✓", f"{free_mb / 1000:.1f} GB free")
+        return Finding(
+            "✗",
+            _("{size} MB free").format(size=f"{free_mb:.0f}"),
+            _("free at least {size} MB").format(size=MIN_FREE_MB),
+        )
+    return Finding("✓", _("{size} GB free").format(size=f"{free_mb / 1000:.1f}"))
 
 
 def check_az() -> Finding:
     """The az CLI is optional: the notebooks' Python cells do what its commands do."""
     if shutil.which("az") is None:
-        return Finding("!", "az is not on PATH (optional)", "see README: Using the az CLI")
-    return Finding("✓", "az is on PATH (optional)")
+        return Finding("!", _("az is not on PATH (optional)"), _("see README: Using the az CLI"))
+    return Finding("✓", _("az is on PATH (optional)"))
 
 
 CHECKS: tuple[Callable[[], Finding], ...] = (

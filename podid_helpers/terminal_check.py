@@ -18,6 +18,7 @@ from pathlib import Path
 
 from .checks import CheckReport, CheckResult
 from .errors import PodidError
+from .i18n import _
 from .session import Session, connect
 from .settings import load_settings, save_settings, settings_path
 from .verify import (
@@ -88,8 +89,10 @@ def run_checks(notebook: str) -> list[CheckReport]:
 
 
 def _error(message: str) -> CheckResult:
-    first = message.splitlines()[0] if message else "error"
-    return CheckResult("check ran", passed=False, observed=first, expected="no error", hint=message)
+    first = message.splitlines()[0] if message else _("error")
+    return CheckResult(
+        _("check ran"), passed=False, observed=first, expected=_("no error"), hint=message
+    )
 
 
 def _as_json(reports: list[CheckReport]) -> str:
@@ -110,7 +113,7 @@ def _as_json(reports: list[CheckReport]) -> str:
 def _init() -> int:
     settings = load_settings()
     path = save_settings(settings, path=settings_path())
-    print(f"saved to {path}:")
+    print(_("saved to {path}").format(path=path) + ":")
     for field in dataclasses.fields(settings):
         print(f"  {field.name} = {getattr(settings, field.name)}")
     return 0

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from .i18n import _
 from .preflight import preflight
 from .uninstall import uninstall
 
@@ -32,7 +33,11 @@ def main(argv: list[str] | None = None) -> int:
         for finding in findings:
             print(finding.text())
         blocked = [f for f in findings if f.blocks]
-        print(f"{len(blocked)} problem(s) to fix first" if blocked else "ready for the tutorial")
+        print(
+            _("{count} problem(s) to fix first").format(count=len(blocked))
+            if blocked
+            else _("ready for the tutorial")
+        )
         return 1 if blocked else 0
     for line in uninstall(dry_run=args.dry_run):
         print(line)

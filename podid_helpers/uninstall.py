@@ -11,6 +11,7 @@ from pathlib import Path
 
 import yaml
 
+from .i18n import _
 from .redact import display_path
 from .settings import DEFAULT_SETTINGS_PATH, settings_path
 
@@ -56,9 +57,9 @@ def _not_a_lab_home(path: Path) -> str | None:
     """Why `path` must not be deleted whole, or None when it is a lab home."""
     for precious in (Path.home(), Path.cwd()):
         if path in (precious, *precious.parents):
-            return f"holds {display_path(precious)}"
+            return _("holds {path}").format(path=display_path(precious))
     if not (path / _LAB_CA).is_file() or not any((path / key).is_file() for key in _LAB_KEYS):
-        return "does not look like a lab home"
+        return _("does not look like a lab home")
     return None
 
 
@@ -81,17 +82,19 @@ def planned_removals() -> tuple[list[Removal], list[str]]:
         why_not = _not_a_lab_home(lab_home)
         if why_not is None:
             found.append(
-                Removal(lab_home, "the lab's home: state, CA, keys, kubeconfigs, az config")
+                Removal(lab_home, _("the lab's home: state, CA, keys, kubeconfigs, az config"))
             )
         else:
-            left.append(f"{display_path(lab_home)}: {why_not}, left alone")
+            left.append(
+                _("{path}: {why}, left alone").format(path=display_path(lab_home), why=why_not)
+            )
     settings = settings_path()
     if settings.is_file():
-        found.append(Removal(settings, "your saved settings (the names from 00)"))
+        found.append(Removal(settings, _("your saved settings (the names from 00)")))
     kube_dir = settings.parent / "kube"
     if kube_dir.is_dir():
         found += [
-            Removal(path, "a cluster's kubeconfig")
+            Removal(path, _("a cluster's kubeconfig"))
             for path in sorted(kube_dir.glob("*.yaml"))
             if _is_kubeconfig(path)
         ]
@@ -99,9 +102,9 @@ def planned_removals() -> tuple[list[Removal], list[str]]:
     # `podid-lab az-install` links az next to the tutorial's commands, into that cache.
     az_link = Path(sys.executable).parent / "az"
     if az_link.is_symlink() and cache in Path(os.readlink(az_link)).parents:
-        found.append(Removal(az_link, "the az link `podid-lab az-install` made"))
+        found.append(Removal(az_link, _("the az link `podid-lab az-install` made")))
     if cache.is_dir():
-        found.append(Removal(cache, "the tutorial's cache (the az CLI environment)"))
+        found.append(Removal(cache, _("the tutorial's cache (the az CLI environment)")))
     return found, left
 
 
@@ -122,23 +125,29 @@ def _remove_if_empty(folder: Path) -> bool:
 def uninstall(dry_run: bool = False) -> list[str]:
     """Stop the lab and remove what the tutorial made; return one line per thing (or plan)."""
     found, left = planned_removals()
-    verb = "would remove" if dry_run else "removed"
+    line = (
+        _("would remove {path} ({what}, {size} MB)")
+        if dry_run
+        else _("removed {path} ({what}, {size} MB)")
+    )
     lines: list[str] = []
     lab_home = _lab_home.LabHome.from_env()
     if not dry_run and any(r.path == lab_home.root for r in found) and _lab_server.stop(lab_home):
-        lines.append("stopped the lab")
+        lines.append(_("stopped the lab"))
     for removal in found:
         size = removal.size_mb()
         if not dry_run:
             _remove(removal.path)
-        lines.append(f"{verb} {display_path(removal.path)} ({removal.what}, {size:.1f} MB)")
+        lines.append(
+            line.format(path=display_path(removal.path), what=removal.what, size=f"{size:.1f}")
+        )
     settings_dir = settings_path().parent
     # Only the default folder (~/.podid) is the tutorial's own; a custom one may be the learner's.
     if not dry_run and settings_dir == Path(DEFAULT_SETTINGS_PATH).expanduser().parent:
         for folder in (settings_dir / "kube", settings_dir):
             if _remove_if_empty(folder):
-                lines.append(f"removed the empty folder {display_path(folder)}")
+                lines.append(_("removed the empty folder {path}").format(path=display_path(folder)))
     lines += left
     if not found:
-        lines.append("nothing to remove: the tutorial left nothing on this machine")
+        lines.append(_("nothing to remove: the tutorial left nothing on this machine"))
     return lines
