@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from .i18n import _
+
 __all__ = ["Secret", "display_path", "mask_secret"]
 
 # Shorter values are hidden entirely: a 3-character prefix would give away too much of them.
@@ -14,7 +16,7 @@ _SHOW_PREFIX_FROM = 16
 def mask_secret(value: str | None) -> str:
     """Return ``value`` masked as the Azure portal does: at most its first 3 characters."""
     if not value:
-        return "(not set)"
+        return _("(not set)")
     if len(value) < _SHOW_PREFIX_FROM:
         return "****"
     return f"{value[:3]}****"
