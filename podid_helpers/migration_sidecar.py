@@ -20,7 +20,7 @@ from .lookups import (
     pod_identity_enabled,
 )
 from .manifests import sidecar_demo_pod_yaml
-from .pods import POD_START_TIMEOUT, delete_pod_and_wait, follow_pod_log
+from .pods import POD_START_TIMEOUT, delete_pod_and_wait, follow_pod_log, placed_summary
 from .results import DemoLog, StepResult
 from .steps_demo import SUCCESS_MARKERS, demo_arguments, log_line_text
 from .steps_workload_identity import (
@@ -99,11 +99,7 @@ def deploy_sidecar_demo(session: Session, *, timeout: float = POD_START_TIMEOUT)
     return StepResult(
         step="deploy_sidecar_demo",
         changed=changed,
-        summary=(
-            _("pod {pod} created in namespace {namespace}")
-            if changed
-            else _("pod {pod} exists in namespace {namespace}")
-        ).format(pod=repr(SIDECAR_DEMO_POD), namespace=repr(s.namespace)),
+        summary=placed_summary(SIDECAR_DEMO_POD, s.namespace, created=changed),
         details=(
             _("status: {state}").format(state=state),
             _("containers: {names}").format(names=", ".join(containers)),

@@ -88,3 +88,13 @@ def follow_pod_log(
         finally:
             stream.stop()  # type: ignore[no-untyped-call]
     return lines
+
+
+def placed_summary(pod: str, namespace: str, *, created: bool) -> str:
+    """A deploy step's summary: the pod was created in its namespace, or was already there."""
+    line = (
+        _("pod {pod} created in namespace {namespace}")
+        if created
+        else _("pod {pod} exists in namespace {namespace}")
+    )
+    return line.format(pod=repr(pod), namespace=repr(namespace))

@@ -19,7 +19,13 @@ from .lookups import (
     require_identity,
 )
 from .manifests import DEMO_POD, demo_pod_yaml
-from .pods import POD_START_TIMEOUT, delete_pod_and_wait, ensure_namespace, follow_pod_log
+from .pods import (
+    POD_START_TIMEOUT,
+    delete_pod_and_wait,
+    ensure_namespace,
+    follow_pod_log,
+    placed_summary,
+)
 from .results import DemoLog, StepResult
 
 if TYPE_CHECKING:
@@ -132,11 +138,7 @@ def deploy_demo(session: Session, *, timeout: float = POD_START_TIMEOUT) -> Step
     return StepResult(
         step="deploy_demo",
         changed=changed,
-        summary=(
-            _("pod {pod} created in namespace {namespace}")
-            if changed
-            else _("pod {pod} exists in namespace {namespace}")
-        ).format(pod=repr(DEMO_POD), namespace=repr(s.namespace)),
+        summary=placed_summary(DEMO_POD, s.namespace, created=changed),
         details=(
             _("status: {state}").format(state=state),
             _("label aadpodidbinding: {name}").format(name=s.pod_identity_name),

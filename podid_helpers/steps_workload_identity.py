@@ -34,7 +34,13 @@ from .lookups import (
     role_definition_id,
 )
 from .manifests import DEMO_POD
-from .pods import POD_START_TIMEOUT, delete_pod_and_wait, ensure_namespace, follow_pod_log
+from .pods import (
+    POD_START_TIMEOUT,
+    delete_pod_and_wait,
+    ensure_namespace,
+    follow_pod_log,
+    placed_summary,
+)
 from .results import DemoLog, StepResult
 from .session import TAGS
 from .steps_demo import log_line_text, pod_state
@@ -650,11 +656,7 @@ def deploy_workload_identity_demo(
     return StepResult(
         step="deploy_workload_identity_demo",
         changed=changed,
-        summary=(
-            _("pod {pod} created in namespace {namespace}")
-            if changed
-            else _("pod {pod} exists in namespace {namespace}")
-        ).format(pod=repr(WORKLOAD_IDENTITY_POD), namespace=repr(s.namespace)),
+        summary=placed_summary(WORKLOAD_IDENTITY_POD, s.namespace, created=changed),
         details=(
             _("status: {state}").format(state=state),
             f'label {USE_LABEL}: "true"',
