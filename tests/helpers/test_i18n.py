@@ -162,3 +162,14 @@ def test_a_deleted_working_folder_means_english(
     gone.rmdir()
     assert current_language() == "en"
     os.chdir(tmp_path)
+
+
+def test_the_package_data_ships_the_catalog() -> None:
+    try:
+        import tomllib
+    except ImportError:  # Python 3.10
+        tomllib = pytest.importorskip("tomli")
+    pyproject = PACKAGE.parent / "pyproject.toml"
+    patterns = tomllib.loads(pyproject.read_text())["tool"]["setuptools"]["package-data"]
+    shipped = {path for pattern in patterns["podid_helpers"] for path in PACKAGE.glob(pattern)}
+    assert {PO, MO} <= shipped
