@@ -11,7 +11,9 @@ from typing import Any
 import pytest
 
 import podid_helpers as ph
-from podid_helpers.lookups import azure_errors
+from podid_helpers.lookups import azure_errors, kube_errors
+
+from .flow import run_through
 
 
 @pytest.fixture
@@ -139,4 +141,34 @@ def test_a_step_order_error_in_japanese(japanese: None, session: Any) -> None:
     assert str(caught.value) == (
         "先に 02-create-cluster を実行してください: リソース グループ "
         f"'{session.settings.resource_group}' が見つかりません (そこで作成します)"
+    )
+
+
+def test_steps_a_kubernetes_error_and_the_checks_in_japanese(japanese: None, session: Any) -> None:
+    run_through(session, ph.get_credentials)
+    s = session.settings
+
+    again = ph.create_cluster(session)
+    assert again.text().splitlines() == [
+        f"✓ 実施済み: クラスター '{s.cluster_name}' は存在します",
+        "  provisioningState: Succeeded",
+        "  ネットワーク プラグイン: azure",
+        "  ID: SystemAssigned",
+        "  ノード プール nodepool1: 1 × Standard_DS2_v2 (VirtualMachineScaleSets)",
+        f"  ノード リソース グループ: {s.node_resource_group}",
+    ]
+
+    with pytest.raises(ph.KubernetesOperationError) as caught, kube_errors():
+        session.core_v1.read_namespaced_pod("no-such-pod", "default")
+    first, said = str(caught.value).splitlines()
+    assert first == (
+        "Kubernetes でこのオブジェクトが見つかりません。名前と名前空間を確認するか、先にこの"
+        "オブジェクトを作成するステップを実行してください。 [NotFound]"
+    )
+    assert said == 'Kubernetes の応答: pods "no-such-pod" not found'
+
+    report = ph.check_cluster_ready(session)
+    assert report.text().splitlines()[0] == "02 クラスター: 4 件中 4 件のチェックに合格しました"
+    assert (
+        "✓ スケール セット上のノード プール — nodepool1: VirtualMachineScaleSets" in report.text()
     )
