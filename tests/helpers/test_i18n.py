@@ -173,3 +173,25 @@ def test_the_package_data_ships_the_catalog() -> None:
     patterns = tomllib.loads(pyproject.read_text())["tool"]["setuptools"]["package-data"]
     shipped = {path for pattern in patterns["podid_helpers"] for path in PACKAGE.glob(pattern)}
     assert {PO, MO} <= shipped
+
+
+def _article() -> str | None:
+    """The Japanese article the tutorial follows (shared/ lies beside the repository)."""
+    for folder in PACKAGE.parents:
+        candidate = folder / "shared" / "source" / "article-ja.txt"
+        if candidate.is_file():
+            return candidate.read_text(encoding="utf-8")
+    return None
+
+
+def test_no_translation_copies_the_article() -> None:
+    article = _article()
+    if article is None:
+        pytest.skip("the article is not beside this checkout")
+    run = 20
+    shared = {article[i : i + run] for i in range(len(article) - run + 1)}
+    for message in _catalog().values():
+        for text in _forms(message.string):
+            copied = [text[i : i + run] for i in range(len(text) - run + 1)]
+            # Names and commands (ASCII) may match the article; its Japanese sentences may not.
+            assert not [c for c in copied if c in shared and not c.isascii()], message.id
