@@ -206,7 +206,7 @@ def role_definition_id(session: Session, scope: str, role_name: str) -> str:
             session.authorization.role_definitions.list(scope, filter=f"roleName eq '{role_name}'")
         )
     if not found or not found[0].id:
-        raise LookupError(f"Azure has no role named {role_name!r}")
+        raise LookupError(_("Azure has no role named {role}").format(role=repr(role_name)))
     return str(found[0].id)
 
 

@@ -123,12 +123,14 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of `podid-check`."""
     parser = argparse.ArgumentParser(
         prog="podid-check",
-        description="Run a notebook's verify checks from a terminal (exit status 0 = all passed).",
+        description=_(
+            "Run a notebook's verify checks from a terminal (exit status 0 = all passed)."
+        ),
     )
     parser.add_argument(
-        "notebook", choices=[*CHECKS, "init"], help="a notebook number, or init to save settings"
+        "notebook", choices=[*CHECKS, "init"], help=_("a notebook number, or init to save settings")
     )
-    parser.add_argument("--json", action="store_true", help="print the results as JSON")
+    parser.add_argument("--json", action="store_true", help=_("print the results as JSON"))
     args = parser.parse_args(argv)
     try:
         if args.notebook == "init":

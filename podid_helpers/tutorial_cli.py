@@ -13,15 +13,16 @@ from .uninstall import uninstall
 def build_parser() -> argparse.ArgumentParser:
     """The command's arguments."""
     parser = argparse.ArgumentParser(
-        prog="podid-tutorial", description="Get a machine ready for the podid tutorial, or tidy up."
+        prog="podid-tutorial",
+        description=_("Get a machine ready for the podid tutorial, or tidy up."),
     )
     sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("preflight", help="check this machine is ready (starts the lab)")
+    sub.add_parser("preflight", help=_("check this machine is ready (starts the lab)"))
     remove = sub.add_parser(
         "uninstall",
-        help="stop the lab; remove its home, your settings, kubeconfigs and the az environment",
+        help=_("stop the lab; remove its home, your settings, kubeconfigs and the az environment"),
     )
-    remove.add_argument("--dry-run", action="store_true", help="only say what would be removed")
+    remove.add_argument("--dry-run", action="store_true", help=_("only say what would be removed"))
     return parser
 
 
