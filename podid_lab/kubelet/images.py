@@ -6,6 +6,10 @@ import sys
 from dataclasses import dataclass
 
 from .. import klog
+from ..workloads.toolbox import COMMANDS
+from ..workloads.toolbox.net import CURL_VERSION
+
+_TOOLBOX = (sys.executable, "-m", "podid_lab.workloads.toolbox")
 
 
 @dataclass(frozen=True)
@@ -18,10 +22,34 @@ class Image:
     # itself plays the component (NMI is the lab's own /nmi endpoint).
     program: tuple[str, ...] | None
     startup_log: tuple[tuple[str, str], ...] = ()
+    # Images the toolbox plays: their ENTRYPOINT and CMD, and the commands on their $PATH. The
+    # program then receives the container's whole command line, as a container runtime builds it.
+    entrypoint: tuple[str, ...] = ()
+    cmd: tuple[str, ...] = ()
+    commands: tuple[str, ...] = ()
 
     def references(self) -> list[str]:
         """The image references (`repository:tag`) the lab accepts for it."""
         return [f"{self.repository}:{tag}" for tag in self.tags]
+
+    def argv(self, command: list[str], args: list[str]) -> list[str]:
+        """The process's argv: `command` replaces ENTRYPOINT (and drops CMD), `args` replace CMD."""
+        assert self.program is not None
+        if not self.commands:
+            return [*self.program, *args]  # the image's one binary, given the pod's args
+        line = command or list(self.entrypoint)
+        line += args if (args or command) else list(self.cmd)
+        return [*self.program, *line]
+
+    def exec_argv(self, command: list[str]) -> list[str] | None:
+        """What `kubectl exec` runs for a command, or None when the image does not have it."""
+        name = command[0] if command else ""
+        folder, _, base = name.rpartition("/")
+        if self.program is None or base not in self.commands:
+            return None
+        if folder and folder not in ("/bin", "/usr/bin", "/sbin", "/usr/sbin", "/usr/local/bin"):
+            return None
+        return [*self.program, *command]
 
 
 DEMO = Image(
@@ -47,7 +75,23 @@ MSAL_GO = Image(
     tags=("latest",),
     program=(sys.executable, "-m", "podid_lab.workloads.msal_go"),
 )
-IMAGES = (DEMO, NMI, MSAL_GO)
+CURL = Image(
+    repository="curlimages/curl",
+    tags=("latest", CURL_VERSION),
+    program=(*_TOOLBOX, "curl"),
+    entrypoint=("/entrypoint.sh",),
+    cmd=("curl",),
+    commands=COMMANDS["curl"],
+)
+BUSYBOX = Image(
+    repository="busybox",
+    tags=("latest", "1.28", "1.36", "1.37"),
+    program=(*_TOOLBOX, "busybox"),
+    cmd=("sh",),
+    commands=COMMANDS["busybox"],
+)
+# The demo and msal-go images are distroless (`gcr.io/distroless/static`): no shell, no tools.
+IMAGES = (DEMO, NMI, MSAL_GO, CURL, BUSYBOX)
 
 
 def find(reference: str) -> Image | None:

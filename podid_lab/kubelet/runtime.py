@@ -13,13 +13,12 @@ workload elsewhere); a restarted lab starts its running pods again.
 from __future__ import annotations
 
 import asyncio
-import contextlib
+import json
 import logging
 import os
 import re
 import shutil
 import signal
-import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,6 +31,7 @@ from ..kube.objects import timestamp
 from ..nmi.models import endpoint_path
 from ..store import Document
 from . import images
+from .processes import PodProcess, start_in_pod
 
 if TYPE_CHECKING:
     from ..lab import Lab
@@ -42,7 +42,6 @@ IMDS_ANNOTATION = "lab.podid.io/imds-endpoint"
 BACKOFF_BASE_SECONDS = 10.0
 BACKOFF_MAX_SECONDS = 300.0
 PULL_BACKOFF_SECONDS = 1.0
-_PR_SET_PDEATHSIG = 1
 _VAR_REF = re.compile(r"\$\(([A-Za-z_][A-Za-z0-9_]*)\)")
 PROJECT_ROOT = str(Path(__file__).resolve().parents[2])
 # The kubelet rotates a projected token once 80% of its lifetime has passed (or after 24 h).
@@ -50,15 +49,20 @@ TOKEN_REFRESH_FRACTION = 0.8
 TOKEN_REFRESH_MAX_SECONDS = 86400.0
 
 
-def _die_with_parent() -> None:
-    """In the child before exec: get SIGKILL when the lab exits (Linux only)."""
-    try:
-        import ctypes
-
-        libc = ctypes.CDLL("libc.so.6", use_errno=True)
-        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
-    except OSError:
-        pass
+# What a container of a toolbox image sees besides its own env: the image's PATH and HOME, and
+# the `kubernetes` service's variables (enableServiceLinks; AKS's service IP 10.0.0.1).
+CONTAINER_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+SERVICE_ENV = {
+    "KUBERNETES_SERVICE_PORT": "443",
+    "KUBERNETES_SERVICE_PORT_HTTPS": "443",
+    "KUBERNETES_PORT": "tcp://10.0.0.1:443",
+    "KUBERNETES_PORT_443_TCP": "tcp://10.0.0.1:443",
+    "KUBERNETES_PORT_443_TCP_PROTO": "tcp",
+    "KUBERNETES_PORT_443_TCP_PORT": "443",
+    "KUBERNETES_PORT_443_TCP_ADDR": "10.0.0.1",
+    "KUBERNETES_SERVICE_HOST": "10.0.0.1",
+}
+IMAGE_HOME = {"curlimages/curl": "/home/curl_user", "busybox": "/root"}
 
 
 @dataclass
@@ -67,9 +71,12 @@ class Container:
 
     key: tuple[str, str, str, str]  # cluster key, namespace, pod, container
     uid: str
-    process: asyncio.subprocess.Process | None = None
+    process: PodProcess | None = None
     started: float = 0.0
     reader: asyncio.Task[None] | None = field(default=None, repr=False)
+    # Attached clients (`kubectl attach`, `run -it`): each gets the output from now on.
+    listeners: list[asyncio.Queue[bytes]] = field(default_factory=list, repr=False)
+    partial: bytes = b""  # output after the last newline, not yet a log line
 
 
 @dataclass
@@ -113,6 +120,10 @@ def container_env(pod: Document, container: Document) -> dict[str, str]:
 def expand(text: str, env: dict[str, str]) -> str:
     """Kubernetes' `$(VAR)` expansion (unknown references stay as written)."""
     return _VAR_REF.sub(lambda m: env.get(m.group(1), m.group(0)), text)
+
+
+class ExecError(Exception):
+    """A process could not start in a container (the runtime's message)."""
 
 
 class PodRuntime:
@@ -281,42 +292,55 @@ class PodRuntime:
         return self._lab.home.root / "run" / "pods" / cluster_key / namespace / pod
 
     def _project_tokens(self, cluster: Cluster, pod: Document) -> dict[str, Path]:
-        """Write the pod's projected tokens that name an audience; mount path -> host folder.
+        """Write the pod's projected volumes; mount path -> host folder.
 
         A process cannot see the container's paths, so the kubelet writes each volume to a
-        folder of the pod's own under the lab's home, and paths below a mount point in the
-        container's environment are translated to it (`_spawn`). The default API-access token
-        (no audience) is not written: nothing the lab runs reads it.
+        folder of the pod's own under the lab's home: paths below a mount point in the
+        container's environment are translated to it, and the toolbox reads files through it.
+        Sources: service-account tokens (the API-access one with the API server's audience,
+        the issuer URL), the `kube-root-ca.crt` ConfigMap (the lab's CA) and downward-API fields.
         """
         meta = pod["metadata"]
         pod_key = (cluster.key, meta["namespace"], meta["name"])
         folder = self._token_dir(*pod_key)
         tokens: list[ProjectedToken] = []
-        by_volume: dict[str, Path] = {}
         for volume in pod["spec"].get("volumes") or []:
+            target = folder / volume["name"]
             for source in (volume.get("projected") or {}).get("sources") or []:
-                sat = source.get("serviceAccountToken")
-                if not sat or not sat.get("audience"):
-                    continue
-                path = folder / volume["name"] / sat.get("path", "token")
-                tokens.append(
-                    ProjectedToken(
-                        path=path,
-                        namespace=meta["namespace"],
-                        service_account=pod["spec"].get("serviceAccountName") or "default",
-                        audience=sat["audience"],
-                        lifetime=int(sat.get("expirationSeconds") or 3600),
+                if sat := source.get("serviceAccountToken"):
+                    tokens.append(
+                        ProjectedToken(
+                            path=target / sat.get("path", "token"),
+                            namespace=meta["namespace"],
+                            service_account=pod["spec"].get("serviceAccountName") or "default",
+                            audience=sat.get("audience")
+                            or self._lab.issuers.issuer_url(cluster.key),
+                            lifetime=int(sat.get("expirationSeconds") or 3600),
+                        )
                     )
-                )
-                by_volume[volume["name"]] = folder / volume["name"]
+                for item in (source.get("configMap") or {}).get("items") or []:
+                    if source["configMap"].get("name") == "kube-root-ca.crt":
+                        write_private(target / item["path"], self._lab.home.ca_cert.read_bytes())
+                for item in (source.get("downwardAPI") or {}).get("items") or []:
+                    value = _field_value(pod, (item.get("fieldRef") or {}).get("fieldPath", ""))
+                    write_private(target / item["path"], value.encode())
         self._tokens[pod_key] = tokens
         for token in tokens:
             self._write_token(pod_key, token)
+        return self._mounts(cluster, pod)
+
+    def _mounts(self, cluster: Cluster, pod: Document) -> dict[str, Path]:
+        """Mount path -> the host folder holding that projected volume."""
+        meta = pod["metadata"]
+        folder = self._token_dir(cluster.key, meta["namespace"], meta["name"])
+        projected = {
+            v["name"] for v in pod["spec"].get("volumes") or [] if v.get("projected") is not None
+        }
         mounts: dict[str, Path] = {}
         for container in pod["spec"].get("containers", []):
             for mount in container.get("volumeMounts") or []:
-                if mount["name"] in by_volume:
-                    mounts[mount["mountPath"].rstrip("/")] = by_volume[mount["name"]]
+                if mount["name"] in projected:
+                    mounts[mount["mountPath"].rstrip("/")] = folder / mount["name"]
         return mounts
 
     def _write_token(self, pod_key: tuple[str, str, str], token: ProjectedToken) -> None:
@@ -360,62 +384,155 @@ class PodRuntime:
         """Host paths of a running pod's projected token files (for tests and checks)."""
         return [t.path for t in self._tokens.get((cluster_key, namespace, pod), [])]
 
-    async def _spawn(
-        self,
-        pod: Document,
-        container: Document,
-        image: images.Image,
-        mounts: dict[str, Path] | None = None,
-    ) -> asyncio.subprocess.Process:
-        assert image.program is not None
-        env = {k: _host_path(v, mounts or {}) for k, v in container_env(pod, container).items()}
-        args = [expand(str(a), env) for a in container.get("args") or []]
+    def process_env(
+        self, pod: Document, container: Document, image: images.Image, mounts: dict[str, Path]
+    ) -> dict[str, str]:
+        """The environment a process of this container starts with (container and exec)."""
+        own = container_env(pod, container)
         meta = pod["metadata"]
         endpoint = (meta.get("annotations") or {})[IMDS_ANNOTATION]
         lab = self._lab
-        process_env = {
+        env = {
             "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
             "LANG": "C.UTF-8",
             "HOME": str(lab.home.root / "run"),
             "PYTHONPATH": PROJECT_ROOT,
             "PYTHONUNBUFFERED": "1",
-            **env,
+            **{k: _host_path(v, mounts) for k, v in own.items()},
             "AZURE_POD_IDENTITY_AUTHORITY_HOST": endpoint,
             "PODID_LAB_ARM_ENDPOINT": lab.origin or "",
             "PODID_LAB_CA_BUNDLE": str(lab.home.ca_cert),
             "PODID_LAB_PARENT_PID": str(os.getpid()),
         }
-        return await asyncio.create_subprocess_exec(
-            *image.program,
-            *args,
-            stdin=asyncio.subprocess.DEVNULL,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.STDOUT,
-            env=process_env,
-            start_new_session=True,
-            preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None,
+        if image.commands:
+            # A toolbox shows the container's own view: container paths, no lab plumbing.
+            shown = {
+                "PATH": CONTAINER_PATH,
+                "HOSTNAME": meta["name"],
+                **own,
+                **SERVICE_ENV,
+                "HOME": IMAGE_HOME.get(image.repository, "/root"),
+            }
+            env["PODID_LAB_ENV"] = json.dumps(shown)
+            env["PODID_LAB_MOUNTS"] = json.dumps({k: str(v) for k, v in mounts.items()})
+            env["PODID_LAB_POD"] = f"{meta['namespace']}/{meta['name']}"
+        return env
+
+    async def _spawn(
+        self,
+        pod: Document,
+        container: Document,
+        image: images.Image,
+        mounts: dict[str, Path],
+    ) -> PodProcess:
+        env = self.process_env(pod, container, image, mounts)
+        values = container_env(pod, container)
+        if not image.commands:  # a lab program opens files: it needs their host paths
+            values = {k: _host_path(v, mounts) for k, v in values.items()}
+        command = [expand(str(a), values) for a in container.get("command") or []]
+        args = [expand(str(a), values) for a in container.get("args") or []]
+        return await start_in_pod(
+            image.argv(command, args),
+            env,
+            stdin=bool(container.get("stdin")),
+            tty=bool(container.get("tty")),
+            merge_stderr=True,
         )
 
-    async def _pump(
-        self, key: tuple[str, str, str, str], process: asyncio.subprocess.Process
-    ) -> None:
-        """Copy the process's output into the container log; report its exit."""
-        assert process.stdout is not None
+    async def _pump(self, key: tuple[str, str, str, str], process: PodProcess) -> None:
+        """Copy the process's output into the container log and to attached clients."""
         while True:
-            raw = await process.stdout.readline()
-            if not raw:
+            chunk = await process.read_output()
+            record = self._containers.get(key)
+            if record is not None and record.process is process:
+                for listener in record.listeners:
+                    listener.put_nowait(chunk)
+            if not chunk:
                 break
-            cluster = self._lab.kube.by_key(key[0])
-            if cluster is not None:
-                cluster.append_log(key[1], key[2], key[3], raw.decode("utf-8", "replace"))
+            if record is not None and record.process is process:
+                self._log_output(key, record, chunk)
         code = await process.wait()
+        record = self._containers.get(key)
+        if record is not None and record.process is process and record.partial:
+            self._log_output(key, record, b"\n")
+        process.release()
         self._exited(key, process, code)
+
+    def _log_output(self, key: tuple[str, str, str, str], record: Container, chunk: bytes) -> None:
+        cluster = self._lab.kube.by_key(key[0])
+        *lines, record.partial = (record.partial + chunk).split(b"\n")
+        if cluster is None:
+            return
+        for line in lines:
+            text = line.decode("utf-8", "replace").rstrip("\r")
+            cluster.append_log(key[1], key[2], key[3], text)
+
+    # -- exec and attach ----------------------------------------------------------------------
+
+    async def exec_in(
+        self,
+        cluster: Cluster,
+        pod: Document,
+        container: str,
+        command: list[str],
+        *,
+        stdin: bool,
+        tty: bool,
+    ) -> PodProcess:
+        """Start `kubectl exec`'s command in a running container's context.
+
+        Raises ExecError with the runtime's message when the image lacks the command.
+        """
+        spec = next(c for c in pod["spec"]["containers"] if c["name"] == container)
+        record = self._containers.get(
+            (cluster.key, pod["metadata"]["namespace"], pod["metadata"]["name"], container)
+        )
+        image = images.find(spec.get("image", ""))
+        if record is None or record.process is None or image is None:
+            raise ExecError(f"container {container} is not running")
+        argv = image.exec_argv(command)
+        if argv is None:
+            seed = f"{pod['metadata']['uid']}/{container}/{' '.join(command)}"
+            raise ExecError(
+                f'failed to exec in container: failed to start exec "{_digest(seed)}": OCI '
+                "runtime exec failed: exec failed: unable to start container process: exec: "
+                f'"{command[0] if command else ""}": executable file not found in $PATH: unknown'
+            )
+        mounts = self._mounts(cluster, pod)
+        env = self.process_env(pod, spec, image, mounts)
+        return await start_in_pod(argv, env, stdin=stdin, tty=tty, merge_stderr=False)
+
+    def attach_to(
+        self, cluster_key: str, namespace: str, pod: str, container: str
+    ) -> tuple[PodProcess, asyncio.Queue[bytes]]:
+        """The container's main process and a queue of its output from now on (b"" at exit)."""
+        record = self._containers.get((cluster_key, namespace, pod, container))
+        if (
+            record is None
+            or record.process is None
+            or record.process.process.returncode is not None
+        ):
+            raise ExecError(f"container {container} is not running")
+        queue: asyncio.Queue[bytes] = asyncio.Queue()
+        record.listeners.append(queue)
+        return record.process, queue
+
+    def detach(
+        self,
+        cluster_key: str,
+        namespace: str,
+        pod: str,
+        container: str,
+        queue: asyncio.Queue[bytes],
+    ) -> None:
+        """Stop sending a container's output to an attached client."""
+        record = self._containers.get((cluster_key, namespace, pod, container))
+        if record is not None and queue in record.listeners:
+            record.listeners.remove(queue)
 
     # -- stopping and exits -------------------------------------------------------------------
 
-    def _exited(
-        self, key: tuple[str, str, str, str], process: asyncio.subprocess.Process, code: int
-    ) -> None:
+    def _exited(self, key: tuple[str, str, str, str], process: PodProcess, code: int) -> None:
         record = self._containers.get(key)
         if record is None or record.process is not process:
             return  # stopped on purpose: the pod is going away
@@ -477,10 +594,8 @@ class PodRuntime:
         record = self._containers.pop(key, None)
         self._next_start.pop(key, None)
         if record is not None and record.process is not None:
-            _signal_group(record.process, signal.SIGTERM)
-            asyncio.get_running_loop().call_later(
-                2.0, _signal_group, record.process, signal.SIGKILL
-            )
+            record.process.signal(signal.SIGTERM)
+            asyncio.get_running_loop().call_later(2.0, record.process.signal, signal.SIGKILL)
 
     def _on_pod_removed(self, cluster_key: str, pod: Document) -> None:
         meta = pod["metadata"]
@@ -496,20 +611,20 @@ class PodRuntime:
         self._containers.clear()
         for record in records:
             if record.process is not None:
-                _signal_group(record.process, signal.SIGTERM)
+                record.process.signal(signal.SIGTERM)
         for record in records:
             if record.process is not None:
                 try:
                     await asyncio.wait_for(record.process.wait(), 2.0)
                 except asyncio.TimeoutError:
-                    _signal_group(record.process, signal.SIGKILL)
+                    record.process.signal(signal.SIGKILL)
 
     def processes(self) -> list[int]:
         """PIDs of the container processes running now (for tests and the benchmark)."""
         return [
             r.process.pid
             for r in self._containers.values()
-            if r.process is not None and r.process.returncode is None
+            if r.process is not None and r.process.process.returncode is None
         ]
 
     # -- status -------------------------------------------------------------------------------
@@ -681,10 +796,3 @@ def _digest(text: str) -> str:
     import hashlib
 
     return hashlib.sha256(text.encode()).hexdigest()
-
-
-def _signal_group(process: asyncio.subprocess.Process, sig: int) -> None:
-    if process.returncode is not None:
-        return
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(process.pid, sig)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import http.client
 import ipaddress
-import socket
 import time
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
@@ -78,7 +77,7 @@ def send(session: Session, request: Request, extra: list[tuple[str, str]]) -> Re
         connection.endheaders(request.body)
         response = connection.getresponse()
         body = response.read()
-    except (socket.timeout, TimeoutError):
+    except TimeoutError:
         raise Unreachable("timeout", host, port) from None
     finally:
         connection.close()
@@ -316,9 +315,7 @@ def wget(session: Session, args: list[str]) -> int:
         session.err("BusyBox wget: the podid lab's wget fetches one URL: wget [-q] -O - URL\n")
         return 1
     if output not in ("-", "/dev/null"):
-        session.err(
-            "wget: the podid lab's toolbox writes no files: use -O - (standard output)\n"
-        )
+        session.err("wget: the podid lab's toolbox writes no files: use -O - (standard output)\n")
         return 1
     request = Request("GET", urls[0], headers, None, timeout)
     _scheme, host, port, _target = request.parts

@@ -102,8 +102,10 @@ def tokenize(script: str) -> list[Token]:
             )
         else:
             start = i
-            while i < len(script) and script[i] not in " \t;\n'\"\\|&<>`#" and not (
-                script.startswith("$(", i)
+            while (
+                i < len(script)
+                and script[i] not in " \t;\n'\"\\|&<>`#"
+                and not (script.startswith("$(", i))
             ):
                 i += 1
             word.append((script[start:i], True))
