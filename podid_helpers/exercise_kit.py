@@ -37,8 +37,6 @@ if TYPE_CHECKING:
 __all__ = ["Section", "Symptom"]
 
 POD_TIMEOUT = 60.0
-IMDS_HOST = "http://169.254.169.254"
-IMDS_ANNOTATION = "lab.podid.io/imds-endpoint"
 # The tutorial's role assignments carry this description, so 07's cleanup finds leftovers.
 DESCRIPTION = "created-by: podid-tutorial"
 _KLOG = re.compile(r"^[IWEF]\d{4} \d{2}:\d{2}:\d{2}\.\d+\s+\d+\s+\S+:\d+\]")
@@ -228,24 +226,29 @@ def run_pod(session: Session, manifest: dict[str, Any]) -> str:
     return state
 
 
-def imds_get(
-    session: Session, name: str, namespace: str, path: str, *, header: bool
-) -> tuple[int, Any]:
-    """GET ``path`` from IMDS as the pod would (through its NMI); (status, JSON or text)."""
-    import requests
+def exec_in_pod(
+    session: Session, name: str, namespace: str, command: Sequence[str]
+) -> tuple[str, str, int]:
+    """Run ``command`` in the pod, as ``kubectl exec`` does; (stdout, stderr, exit code)."""
+    from kubernetes.stream import stream
 
-    require_lab(session, "a notebook can reach NMI as a pod only in the lab")
-    pod = find_pod(session, name, namespace)
-    endpoint = ((pod.metadata.annotations or {}) if pod is not None else {}).get(IMDS_ANNOTATION)
-    if not endpoint:
-        raise PodidError(f"pod {name!r} in {namespace!r} is not running; run its break cell.")
-    response = requests.get(
-        endpoint + path, headers={"Metadata": "true"} if header else {}, timeout=30
-    )
+    with kube_errors():
+        client = stream(
+            session.core_v1.connect_get_namespaced_pod_exec,
+            name,
+            namespace,
+            command=list(command),
+            stderr=True,
+            stdin=False,
+            stdout=True,
+            tty=False,
+            _preload_content=False,
+        )
     try:
-        return response.status_code, response.json()
-    except ValueError:
-        return response.status_code, response.text
+        client.run_forever(timeout=POD_TIMEOUT)
+        return client.read_stdout(), client.read_stderr(), int(client.returncode or 0)
+    finally:
+        client.close()
 
 
 # -- ARM ----------------------------------------------------------------------------------------

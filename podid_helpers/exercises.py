@@ -163,6 +163,7 @@ EXERCISES: tuple[Exercise, ...] = (
         pods.symptom_header,
         pods.fix_header,
         pods.checks_header,
+        pods.restore_header,
     ),
     Exercise(
         8,
