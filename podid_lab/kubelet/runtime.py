@@ -1,5 +1,9 @@
 """The lab's kubelet: runs pods whose image it knows as real processes, and reports on them.
 
+Processes start in the pod's context (processes.start_in_pod): the container's own processes
+and `kubectl exec`'s; `kubectl attach` reads and feeds the container's process. The curl and
+busybox images run the toolbox (workloads.toolbox) with the container's command line.
+
 A pod scheduled to a node starts at once: its containers' processes get the pod's environment
 (downward API included) and reach "IMDS" through `AZURE_POD_IDENTITY_AUTHORITY_HOST`, which
 points at the pod's own NMI endpoint (also recorded on the pod as an annotation). Output becomes

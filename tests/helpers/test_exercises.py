@@ -119,7 +119,11 @@ def _aside(lines: list[str]) -> list[str]:
 
 def _kubectl_prints(session: Any, command: str, home: Path) -> list[str]:
     """What a terminal shows for ``command`` (a stock kubectl, the learner's kubeconfig)."""
-    env = {"PATH": os.environ["PATH"], "HOME": str(home), "KUBECONFIG": str(session.kubeconfig_path)}
+    env = {
+        "PATH": os.environ["PATH"],
+        "HOME": str(home),
+        "KUBECONFIG": str(session.kubeconfig_path),
+    }
     done = subprocess.run(
         ["bash", "-c", command], env=env, capture_output=True, text=True, timeout=60
     )

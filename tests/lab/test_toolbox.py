@@ -115,7 +115,71 @@ def test_run_it_rm_gives_an_interactive_shell(world: World) -> None:
     assert code == 0
 
 
+def test_command_and_args_replace_entrypoint_and_cmd(world: World, tmp_path: Path) -> None:
+    manifest = tmp_path / "command.json"
+    container = {
+        "name": "c",
+        "image": "curlimages/curl",
+        "command": ["sh", "-c"],
+        "args": ["echo $GREETING from $(hostname); nosuch; exit 3"],
+        "env": [{"name": "GREETING", "value": "hello"}],
+    }
+    pod = {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": "command", "namespace": NS},
+        "spec": {"containers": [container], "restartPolicy": "Never"},
+    }
+    manifest.write_text(json.dumps(pod))
+    assert world.kubectl("apply", "-f", str(manifest)).returncode == 0
+    wait_for(lambda: world.core.read_namespaced_pod("command", NS).status.phase == "Failed")
+    status = world.core.read_namespaced_pod("command", NS).status.container_statuses[0]
+    assert status.state.terminated.exit_code == 2  # $(...) is not supported: sh says so
+    log = world.kubectl("logs", "command", "-n", NS).stdout
+    assert "command substitution is not supported" in log
+    delete_pod(world, "command")
+    container["args"] = ["echo $GREETING; nosuch; exit 3"]
+    manifest.write_text(json.dumps(pod))
+    assert world.kubectl("apply", "-f", str(manifest)).returncode == 0
+    wait_for(lambda: world.core.read_namespaced_pod("command", NS).status.phase == "Failed")
+    status = world.core.read_namespaced_pod("command", NS).status.container_statuses[0]
+    assert status.state.terminated.exit_code == 3
+    assert world.kubectl("logs", "command", "-n", NS).stdout == "hello\nsh: nosuch: not found\n"
+    delete_pod(world, "command")
+
+
+def test_a_container_command_the_image_lacks(world: World) -> None:
+    run_pod(world, "lacking", "busybox", "curl", "-s", TOKEN_URL)
+    wait_for(lambda: world.core.read_namespaced_pod("lacking", NS).status.phase == "Failed")
+    status = world.core.read_namespaced_pod("lacking", NS).status.container_statuses[0]
+    assert status.state.terminated.exit_code == 128
+    log = world.kubectl("logs", "lacking", "-n", NS).stdout
+    assert log == 'exec: "curl": executable file not found in $PATH\n'
+    delete_pod(world, "lacking")
+
+
 # -- exec ---------------------------------------------------------------------------------------
+
+
+def test_exec_over_v4_with_the_python_client(world: World, toolbox: str) -> None:
+    from kubernetes.stream import stream
+
+    ws = stream(
+        world.core.connect_get_namespaced_pod_exec,
+        "toolbox",
+        NS,
+        command=["sh", "-c", "echo out; cat /nowhere; exit 7"],
+        stderr=True,
+        stdin=False,
+        stdout=True,
+        tty=False,
+        _preload_content=False,
+    )
+    ws.run_forever(timeout=30)
+    assert ws.read_stdout() == "out\n"
+    assert ws.read_stderr() == "cat: can't open '/nowhere': No such file or directory\n"
+    assert ws.returncode == 7
+    ws.close()
 
 
 def test_exec_exit_codes_and_shell_operators(world: World, toolbox: str) -> None:

@@ -244,9 +244,10 @@ def run_argv(session: Session, argv: list[str], *, shell: bool) -> int:
         if shell:
             session.err(f"sh: {argv[0]}: not found\n")
             return 127
-        # A container or exec whose command the image lacks (the runtime's message).
+        # A container whose command the image lacks. A real runtime fails the start (exit code
+        # 128, reason StartError) and puts this in the container's status; here it is the log.
         session.err(f'exec: "{argv[0]}": executable file not found in $PATH\n')
-        return 127
+        return 128
     return command(session, argv[1:])
 
 
