@@ -3,25 +3,54 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+# The learner's install: the tutorial and the lab, no test or lint tools.
+LEARNER_STAMP := $(VENV)/.installed-tutorial
+SITE_STAMP    := $(VENV)/.installed-site
+# `make wheelhouse` fills it; `make install OFFLINE=1` installs from it with no network.
+WHEELHOUSE_DIR ?= dist/wheelhouse
+OFFLINE ?=
+VENDOR := tools/vendor/node_modules/.package-lock.json
 
 .DEFAULT_GOAL := help
-.PHONY: help setup tutorial test test-fast notebooks lint typecheck format lab lab-stop lab-reset bench clean
+.PHONY: help install setup tutorial test test-fast notebooks lint typecheck format lab lab-stop \
+	lab-reset bench preflight wheelhouse handout site slides uninstall clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
 
-$(STAMP): pyproject.toml
+$(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 10) else "Python 3.10 or newer is needed")'
 	$(PYTHON) -m venv $(VENV)
+
+$(LEARNER_STAMP): pyproject.toml | $(BIN)/python
+ifeq ($(OFFLINE),)
+	$(BIN)/python -m pip install --quiet -e .
+else
+	$(BIN)/python -m pip install --quiet --no-index --find-links $(WHEELHOUSE_DIR) podid-tutorial
+endif
+	@touch $@
+
+$(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[test]'
-	@touch $(STAMP)
+	@touch $@ $(LEARNER_STAMP) $(SITE_STAMP)
+
+$(SITE_STAMP): pyproject.toml | $(LEARNER_STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[site]'
+	@touch $@
+
+$(VENDOR): tools/vendor/package.json tools/vendor/package-lock.json
+	@command -v npm >/dev/null || { echo "npm is needed once to fetch mermaid and reveal.js (apt-get install npm)"; exit 1; }
+	npm ci --prefix tools/vendor --no-audit --no-fund --loglevel=error
+
+install: $(LEARNER_STAMP) ## install the tutorial and the lab only (OFFLINE=1: from the wheelhouse)
 
 setup: $(STAMP) ## create .venv and install the tutorial, the lab and the test tools
 
-tutorial: setup ## start the lab and open JupyterLab on the notebooks
+tutorial: install ## start the lab and open JupyterLab on the notebooks
 	$(BIN)/podid-lab start
-	$(BIN)/jupyter lab --notebook-dir=notebooks $(if $(filter 0,$(shell id -u)),--allow-root)
+	$(BIN)/jupyter lab --notebook-dir=notebooks $(if $(filter 0,$(shell id -u)),--allow-root) \
+		--ServerApp.jpserver_extensions="{'podid_lab.jupyter_signin': True}"
 
 test: setup ## the whole suite: unit, lab conformance, notebooks (nbval), browser
 	$(BIN)/python -m pytest
@@ -58,5 +87,26 @@ bench: setup ## measure the lab (start, latency, 50 learners, clusters, demo pod
 	$(BIN)/python bench/bench_lab.py
 	$(BIN)/python bench/bench_pods.py
 
-clean: ## remove the virtual environment and caches
-	rm -rf $(VENV) .pytest_cache .ruff_cache test-artifacts *.egg-info
+preflight: install ## check this machine is ready for the tutorial (Python, kubectl, lab, port, disk)
+	$(BIN)/podid-tutorial preflight
+
+wheelhouse: install ## dist/wheelhouse: every wheel the tutorial needs, for an install with no network
+	rm -rf $(WHEELHOUSE_DIR)
+	$(BIN)/python -m pip wheel --quiet --wheel-dir $(WHEELHOUSE_DIR) .
+	@echo "$$(ls $(WHEELHOUSE_DIR) | wc -l) wheels in $(WHEELHOUSE_DIR); learners: make install OFFLINE=1"
+
+handout: install ## dist/handout: learner notebooks (no solutions) and the instructor edition
+	$(BIN)/python tools/make_handout.py notebooks dist/handout
+
+site: $(SITE_STAMP) $(VENDOR) ## dist/site: the tutorial as static HTML with its stored outputs, offline
+	$(BIN)/python tools/build_site.py dist/site
+
+slides: $(VENDOR) ## dist/slides: the introduction's slides (reveal.js, offline)
+	$(PYTHON) tools/build_slides.py dist/slides
+
+uninstall: ## remove what the tutorial made (lab home, settings, kubeconfigs, az files), then .venv
+	@if [ -x $(BIN)/podid-tutorial ]; then $(BIN)/podid-tutorial uninstall; fi
+	$(MAKE) clean
+
+clean: ## remove the virtual environment, caches, dist/ and the vendored JavaScript
+	rm -rf $(VENV) .pytest_cache .ruff_cache test-artifacts *.egg-info build dist tools/vendor/node_modules

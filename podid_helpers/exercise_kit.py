@@ -30,6 +30,7 @@ from .lookups import (
 from .steps_demo import pod_state
 
 if TYPE_CHECKING:
+    import requests
     from azure.core.exceptions import HttpResponseError
     from azure.mgmt.containerservice.models import ManagedCluster
 
@@ -350,8 +351,8 @@ def revoke(session: Session, scope: str, principal_id: str, role: str) -> bool:
 # -- the lab's admin routes ---------------------------------------------------------------------
 
 
-def lab_admin(session: Session, method: str, path: str, body: Any = None) -> Any:
-    """Call one of the lab's admin routes with its admin key (read from the lab's folder)."""
+def lab_request(session: Session, method: str, path: str, body: Any = None) -> requests.Response:
+    """Send one request to a route of the lab with its admin key (read from the lab's folder)."""
     import importlib
 
     import requests
@@ -359,7 +360,7 @@ def lab_admin(session: Session, method: str, path: str, body: Any = None) -> Any
     require_lab(session, f"{path} is a route of the lab")
     home = importlib.import_module("podid_lab.home").LabHome.from_env()
     header = importlib.import_module("podid_lab.admin").ADMIN_HEADER
-    response = requests.request(
+    return requests.request(
         method,
         f"{session.arm_endpoint}{path}",
         json=body,
@@ -367,6 +368,11 @@ def lab_admin(session: Session, method: str, path: str, body: Any = None) -> Any
         verify=session.verify,
         timeout=30,
     )
+
+
+def lab_admin(session: Session, method: str, path: str, body: Any = None) -> Any:
+    """Call one of the lab's admin routes; its JSON answer."""
+    response = lab_request(session, method, path, body)
     if not response.ok:
         raise PodidError(f"the lab refused {method} {path}: HTTP {response.status_code}")
     return response.json()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hmac
-import json
 from typing import TYPE_CHECKING
 
 from starlette.requests import Request
@@ -11,6 +10,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from . import __version__, knobs
+from .bodies import parse_json
 
 if TYPE_CHECKING:
     from .lab import Lab
@@ -22,7 +22,8 @@ def _lab(request: Request) -> Lab:
     return request.app.state.lab  # type: ignore[no-any-return]
 
 
-def _denied(request: Request) -> Response | None:
+def denied(request: Request) -> Response | None:
+    """None when the request carries the admin key, else the 401 to send."""
     given = request.headers.get(ADMIN_HEADER, "")
     if hmac.compare_digest(given, _lab(request).home.admin_key()):
         return None
@@ -46,8 +47,8 @@ async def health(request: Request) -> Response:
 
 async def reset(request: Request) -> Response:
     """Forget all resources (keeps CA, keys, learner secret and port)."""
-    if (denied := _denied(request)) is not None:
-        return denied
+    if (refused := denied(request)) is not None:
+        return refused
     lab = _lab(request)
     lab.reset()
     for hook in request.app.state.reset_hooks:
@@ -60,10 +61,10 @@ async def settings(request: Request) -> Response:
     lab = _lab(request)
     if request.method == "GET":
         return JSONResponse(lab.knobs)
-    if (denied := _denied(request)) is not None:
-        return denied
+    if (refused := denied(request)) is not None:
+        return refused
     try:
-        changes = json.loads(await request.body() or b"{}")
+        changes = parse_json(await request.body() or b"{}")
         if not isinstance(changes, dict):
             raise ValueError("expected a JSON object of knob names to values")
         coerced = {name: knobs.coerce(name, value) for name, value in changes.items()}
@@ -79,15 +80,15 @@ async def settings(request: Request) -> Response:
 
 async def exercises(request: Request) -> Response:
     """GET the exercise passes; POST {"exercise", "title"} records one; DELETE forgets all."""
-    if (denied := _denied(request)) is not None:
-        return denied
+    if (refused := denied(request)) is not None:
+        return refused
     passes = _lab(request).exercises
     if request.method == "GET":
         return JSONResponse({"value": passes.all()})
     if request.method == "DELETE":
         return JSONResponse({"cleared": passes.clear()})
     try:
-        body = json.loads(await request.body() or b"{}")
+        body = parse_json(await request.body() or b"{}")
         if not isinstance(body, dict):
             raise ValueError("expected a JSON object with 'exercise' and 'title'")
         doc = passes.record(body.get("exercise"), body.get("title"))

@@ -22,6 +22,7 @@ from .entra import signin as entra_signin
 from .graph import http as graph_http
 from .kube import http as kube_http
 from .lab import Lab
+from .nmi import http as nmi_http
 from .workload_identity import issuer as oidc_issuer
 
 log = logging.getLogger("podid_lab")
@@ -101,6 +102,7 @@ def build_app(lab: Lab, *, tickers: list[Callable[[], object]] | None = None) ->
 
     routes = [
         *admin.routes,
+        *nmi_http.admin_routes,
         *entra_http.routes,
         *entra_signin.routes,
         *graph_http.routes,

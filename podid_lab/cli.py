@@ -1,4 +1,4 @@
-"""`podid-lab`: serve, start, stop, status, reset, env, az-env, config and exercises."""
+"""`podid-lab`: serve, start, stop, status, reset, env, az-env, config, exercises and signin."""
 
 from __future__ import annotations
 
@@ -161,6 +161,18 @@ def cmd_exercises(home: LabHome, as_json: bool, clear: bool) -> None:
         print(f"  ✓ {doc['exercise']:>3}  {doc['title']}  (first {first}{runs})")
 
 
+def answer_signin(home: LabHome, answer: str, user_code: str) -> str:
+    """Approve or decline a device-code sign-in waiting for the lab user; what happened."""
+    port = _require_running(home)
+    try:
+        done = _admin_call(
+            home, port, "POST", "/_lab/signin", {"user_code": user_code, "answer": answer}
+        )
+    except urllib.error.HTTPError as exc:
+        raise LabError(json.loads(exc.read())["error"]["message"]) from None
+    return f"sign-in with the code {done['user_code']} {done['state']}"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="podid-lab", description="Azure and AKS in a box, for the podid tutorial."
@@ -190,6 +202,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     exercises.add_argument("--json", action="store_true", help="print the passes as JSON")
     exercises.add_argument("--clear", action="store_true", help="forget every pass")
+    signin = sub.add_parser(
+        "signin", help="answer a device-code sign-in (az login --use-device-code) as the lab user"
+    )
+    signin.add_argument("answer", choices=["approve", "decline"])
+    signin.add_argument("code", help="the code az printed")
     return parser
 
 
@@ -223,6 +240,8 @@ def main(argv: list[str] | None = None) -> int:
             cmd_config(home, args)
         elif args.command == "exercises":
             cmd_exercises(home, args.json, args.clear)
+        elif args.command == "signin":
+            print(answer_signin(home, args.answer, args.code))
     except (LabError, urllib.error.URLError) as exc:
         print(f"podid-lab: {exc}", file=sys.stderr)
         return 1

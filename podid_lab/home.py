@@ -59,12 +59,22 @@ class LabHome:
         return self.root / "keys" / "admin-key"
 
     @property
+    def nmi_key_file(self) -> Path:
+        """The key each pod's IMDS endpoint secret is derived from (see nmi.secrets)."""
+        return self.root / "keys" / "nmi-key"
+
+    @property
     def port_file(self) -> Path:
         return self.root / "run" / "port"
 
     @property
     def imds_port_file(self) -> Path:
         return self.root / "run" / "imds-port"
+
+    @property
+    def signin_url_file(self) -> Path:
+        """The owner's JupyterLab sign-in page (written by podid_lab.jupyter_signin)."""
+        return self.root / "run" / "signin-url"
 
     @property
     def pid_file(self) -> Path:

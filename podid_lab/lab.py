@@ -18,6 +18,7 @@ from .arm.rbac import Authorizer, assignment_doc, role_by_name, save_assignment
 from .arm.resources.models import Features, Providers, ResourceGroups
 from .arm.routing import ArmRouter
 from .arm.table import ResourceTable
+from .entra.devicecodes import DeviceCodes
 from .entra.models import Directory
 from .entra.signin import GRANTS as USER_GRANTS
 from .exercises import ExercisePasses
@@ -28,6 +29,7 @@ from .kube.models import Clusters
 from .kubelet.runtime import PodRuntime
 from .nmi.addon import PodIdentityAddon
 from .nmi.models import Nmi
+from .nmi.secrets import PodSecrets
 from .pki import ensure_pki
 from .registry import ARM_ROUTES
 from .store import Document, Store
@@ -61,6 +63,7 @@ class Lab:
         self.kube = Clusters(self.store, self.knobs)
         self.exercises = ExercisePasses(self.store)
         self.entra_grants: dict[str, Any] = dict(USER_GRANTS)
+        self.device_codes = DeviceCodes(self.store)
         # client_assertion_type -> exchange(tenant, client_id, assertion, resource) -> token JSON
         self.entra_client_assertions: dict[str, Any] = {}
         # Called with a scope being deleted, before its resources go (e.g. a cluster's API).
@@ -74,6 +77,7 @@ class Lab:
         self.clusters = ManagedClusters(self)
         self.addon = PodIdentityAddon(self)
         self.nmi = Nmi(self)
+        self.pod_secrets = PodSecrets(home)
         self.runtime = PodRuntime(self)
         # Workload ID: issuers, federated credentials, the token exchange, the webhook; Key Vault.
         self.issuers = ServiceAccountIssuers(self)

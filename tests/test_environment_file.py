@@ -1,4 +1,6 @@
-"""environment.yml names the same dependencies, at the same versions, as pyproject.toml."""
+"""environment.yml names the tutorial's dependencies, at the same versions, as pyproject.toml.
+
+It is the learner's install, so it holds no test or lint tools (the optional extras)."""
 
 from __future__ import annotations
 
@@ -25,10 +27,7 @@ def _split(requirement: str) -> tuple[str, str]:
 
 def _pyproject() -> dict[str, str]:
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    requirements = project["dependencies"] + [
-        r for extra in project["optional-dependencies"].values() for r in extra
-    ]
-    return dict(_split(r) for r in requirements)
+    return dict(_split(r) for r in project["dependencies"])
 
 
 def _environment() -> dict[str, str]:

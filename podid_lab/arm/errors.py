@@ -143,3 +143,26 @@ def authentication_failed(code: str, message: str, authority: str) -> ArmError:
             f'error_description="{message}"'
         },
     )
+
+
+# ARM's answer to a URL with `.`, `..` or empty segments is unpublished (its front end may
+# normalize them away); InvalidScope and this text are the lab's own. A path is never resolved:
+# `/a/../b` would otherwise be stored, and authorized, as written.
+def malformed_path(path: str) -> ArmError:
+    return ArmError(
+        400,
+        "InvalidScope",
+        f"The request path '{path}' is not valid: it must not contain empty, '.' or '..' segments.",
+    )
+
+
+# InvalidRoleDefinitionId is ARM's code for a roleDefinitionId it cannot read; the exact text is
+# unpublished.
+def invalid_role_definition_id(value: str) -> ArmError:
+    return ArmError(
+        400,
+        "InvalidRoleDefinitionId",
+        f"The role definition ID '{value}' is not valid. Use "
+        "'/subscriptions/<subscription ID>/providers/Microsoft.Authorization/roleDefinitions/"
+        "<role GUID>' or '/providers/Microsoft.Authorization/roleDefinitions/<role GUID>'.",
+    )

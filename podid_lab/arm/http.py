@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import logging
 from typing import TYPE_CHECKING, Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from ..bodies import parse_json
 from ..entra.models import ARM_AUDIENCES, Principal, TokenRejected
 from . import errors
 from .request import ArmRequest, parse_api_version
@@ -62,8 +62,8 @@ async def read_json_body(request: Request, limit: int) -> Any:
     if not raw.strip():
         return None
     try:
-        return json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        return parse_json(raw)
+    except ValueError as exc:  # malformed, not UTF-8, or nested too deep
         raise errors.invalid_request_content(str(exc)) from None
 
 
@@ -75,6 +75,8 @@ async def arm_endpoint(request: Request) -> Response:
         principal = authenticate(request, lab)
         api_version = parse_api_version(request.query_params.get("api-version"))
         path = request.url.path
+        if {"", ".", ".."} & set(path.rstrip("/").split("/")[1:]):
+            raise errors.malformed_path(path)
         route, params, path_known = lab.arm_router.match(request.method, path)
         if route is None:
             if path_known:

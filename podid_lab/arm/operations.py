@@ -12,7 +12,20 @@ SUB = "/subscriptions/{subscriptionId}"
 LOC = SUB + "/providers/{namespace}/locations/{location}"
 
 
+def read_action(resource_id: str) -> str:
+    """The RBAC action a GET of `resource_id` needs (e.g. Microsoft.Compute/disks/read)."""
+    parts = resource_id.strip("/").split("/")
+    lower = [p.lower() for p in parts]
+    if "providers" in lower:
+        at = len(lower) - 1 - lower[::-1].index("providers")
+        return "/".join([parts[at + 1], *parts[at + 2 :: 2], "read"])
+    if len(parts) >= 4:
+        return "Microsoft.Resources/subscriptions/resourceGroups/read"
+    return "Microsoft.Resources/subscriptions/read"
+
+
 def _operation(req: ArmRequest) -> dict:
+    """The operation, if the caller may read the resource it works on."""
     op = req.lab.operations.get(req.param("operationId"))
     if op is None:
         raise ArmError(
@@ -20,6 +33,7 @@ def _operation(req: ArmRequest) -> dict:
             "OperationNotFound",
             f"The operation '{req.param('operationId')}' could not be found.",
         )
+    req.authorize(read_action(op["resourceId"]), op["resourceId"])
     return op
 
 

@@ -18,6 +18,8 @@ from ..pki import load_private_key, new_rsa_key, private_key_pem
 from ..store import Document, Store
 
 PRINCIPALS = "principals"
+# The issuer of every access token the lab tenant signs (Entra v1 tokens, as ARM gets them).
+ISSUER = f"https://sts.windows.net/{ids.TENANT_ID}/"
 
 ARM_AUDIENCES = (
     "https://management.azure.com/",
@@ -53,6 +55,15 @@ class TokenRejected(Exception):
         super().__init__(message)
         self.code = code
         self.message = message
+
+
+def _wrong_tenant(claims: dict[str, Any]) -> TokenRejected:
+    return TokenRejected(
+        "InvalidAuthenticationTokenTenant",
+        f"The access token is from the wrong issuer '{claims.get('iss', '')}'. It must match the "
+        f"tenant '{ISSUER}' associated with this subscription. Please use the authority (URL) "
+        f"'https://login.windows.net/{ids.TENANT_ID}' to get the token.",
+    )
 
 
 @dataclass(frozen=True)
@@ -202,7 +213,7 @@ class Directory:
         now = int(time.time())
         claims: dict[str, Any] = {
             "aud": resource,
-            "iss": f"https://sts.windows.net/{ids.TENANT_ID}/",
+            "iss": ISSUER,
             "iat": now,
             "nbf": now,
             "exp": now + int(self._knobs["token_lifetime_seconds"]),
@@ -238,14 +249,7 @@ class Directory:
                 "InvalidAuthenticationToken", "The access token is invalid."
             ) from None
         if header.get("kid") != self.key_id:
-            raise TokenRejected(
-                "InvalidAuthenticationTokenTenant",
-                "The access token is from the wrong issuer "
-                f"'{unverified.get('iss', '')}'. It must match the tenant "
-                f"'https://sts.windows.net/{ids.TENANT_ID}/' associated with this subscription. "
-                "Please use the authority (URL) "
-                f"'https://login.windows.net/{ids.TENANT_ID}' to get the token.",
-            )
+            raise _wrong_tenant(unverified)
         try:
             claims = jwt.decode(
                 token,
@@ -258,6 +262,12 @@ class Directory:
                 "InvalidAuthenticationTokenSignature",
                 "The access token has an invalid signature.",
             ) from None
+        # Signed by the lab's key is not enough: the token must say it is the lab tenant's, and
+        # whom it speaks for.
+        if claims.get("iss") != ISSUER or claims.get("tid") != ids.TENANT_ID:
+            raise _wrong_tenant(claims)
+        if not all(isinstance(claims.get(c), str) and claims[c] for c in ("oid", "appid")):
+            raise TokenRejected("InvalidAuthenticationToken", "The access token is invalid.")
         if claims.get("aud") not in audiences:
             allowed = ",".join(f"'{a}'" for a in audiences)
             raise TokenRejected(

@@ -1,21 +1,24 @@
-"""User sign-in for a stock `az`: device code (approved at once for the lab user) and refresh."""
+"""User sign-in for a stock `az`: device code (approved by the lab's owner) and refresh."""
 
 from __future__ import annotations
 
 import base64
+import html
 import json
 import secrets
-import string
 import time
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
 from .. import ids
+from ..admin import denied
+from ..bodies import parse_json
+from .devicecodes import Answer, UnknownUserCode
 from .http import check_resource, error_response
 from .models import EntraError, check_tenant, unknown_application
 
@@ -31,7 +34,7 @@ DEVICE_CODE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
 DEVICE_CODE_SECONDS = 900
 REFRESH_TOKEN_SECONDS = 90 * 24 * 3600
 OIDC_SCOPES = frozenset({"openid", "profile", "offline_access", "email"})
-USER_CODE_ALPHABET = string.ascii_uppercase + string.digits
+DEVICE_LOGIN_PATH = "/devicelogin"
 # Users sign in through `organizations` and `common` as well as through the tenant itself.
 USER_AUTHORITIES = ("organizations", "common")
 
@@ -131,8 +134,16 @@ def _user_tokens(request: Request, client_id: str, scope: str) -> dict[str, Any]
     }
 
 
+def verification_uri(request: Request) -> str:
+    """Where the user approves a code: the owner's JupyterLab page if it said so, else the lab's."""
+    home = _lab(request).home
+    if home.signin_url_file.exists():
+        return home.signin_url_file.read_text().strip()
+    return f"{_origin(request)}{DEVICE_LOGIN_PATH}"
+
+
 async def device_code(request: Request) -> Response:
-    """Start a device-code sign-in; the lab approves the code at once for the lab user."""
+    """Start a device-code sign-in; the code waits for the lab's owner to approve it."""
     fields = dict(parse_qsl((await request.body()).decode("utf-8", "replace")))
     try:
         check_tenant(request.path_params["tenant"], USER_AUTHORITIES)
@@ -141,48 +152,97 @@ async def device_code(request: Request) -> Response:
         _resource_scopes(scope)
     except EntraError as exc:
         return error_response(request, exc)
-    user_code = "".join(secrets.choice(USER_CODE_ALPHABET) for _ in range(9))
-    # The code carries its own claims, signed, so a lab restart does not forget it.
-    code = _lab(request).directory.sign(
+    lab = _lab(request)
+    issued = lab.device_codes.issue(client_id, DEVICE_CODE_SECONDS)
+    user_code = issued["user_code"]
+    # The device code carries its own claims, signed; its state lives with the lab's.
+    code = lab.directory.sign(
         {
             "kind": "device_code",
             "client_id": client_id,
             "scope": scope,
-            "exp": int(time.time()) + DEVICE_CODE_SECONDS,
-            "jti": secrets.token_urlsafe(12),
+            "user_code": user_code,
+            "device_id": issued["device_id"],
+            "expires": issued["expires"],
         }
     )
+    uri = verification_uri(request)
     return JSONResponse(
         {
             "user_code": user_code,
             "device_code": code,
-            "verification_uri": "https://microsoft.com/devicelogin",
+            "verification_uri": uri,
             "expires_in": DEVICE_CODE_SECONDS,
             "interval": 5,
             "message": (
-                f"podid lab: the code {user_code} is approved automatically for "
-                f"{ids.LEARNER_USER_NAME}; there is nothing to open or type. (On Azure you would "
-                f"open https://microsoft.com/devicelogin and enter the code {user_code}.)"
+                f"To sign in, use a web browser to open the page {uri} and enter the code "
+                f"{user_code} to authenticate. (podid lab: or, as the lab's owner, run "
+                f"`podid-lab signin approve {user_code}`.)"
             ),
         }
     )
 
 
+# Entra's token-endpoint answers while a device code is not (or no longer) redeemable. 70016 and
+# its text are as Entra sends them; Entra publishes 70018 (BadVerificationCode) and the
+# `authorization_declined` error without their exact texts, and no number for a declined
+# sign-in: 65004 is its number for a user who declined (UserDeclinedConsent). The texts of
+# those three are the lab's own.
+def _pending() -> EntraError:
+    return EntraError(
+        400,
+        "authorization_pending",
+        70016,
+        "The provided request has not yet been authorized by the user. The user must input "
+        "their code.",
+    )
+
+
+def _declined() -> EntraError:
+    return EntraError(
+        400, "authorization_declined", 65004, "The end user denied the authorization request."
+    )
+
+
+def _bad_code() -> EntraError:
+    return EntraError(
+        400,
+        "bad_verification_code",
+        70018,
+        "The provided value for the input parameter 'device_code' was not recognized. Start "
+        "the sign-in again for a new code.",
+    )
+
+
+def _expired() -> EntraError:
+    return EntraError(
+        400,
+        "expired_token",
+        70020,
+        "The provided value for the input parameter 'device_code' is not valid. This device "
+        "code has expired.",
+    )
+
+
 async def device_code_grant(request: Request, fields: dict[str, str]) -> dict[str, Any]:
-    """Redeem a device code (approved as soon as it was issued)."""
+    """Redeem a device code once the lab's owner has approved it."""
     check_tenant(request.path_params["tenant"], USER_AUTHORITIES)
-    claims = _lab(request).directory.read_signed(fields.get("device_code", ""))
+    lab = _lab(request)
+    claims = lab.directory.read_signed(fields.get("device_code", ""))
     if claims is None or claims.get("kind") != "device_code":
-        raise EntraError(
-            400,
-            "expired_token",
-            70020,
-            "The provided value for the input parameter 'device_code' is not valid. This device "
-            "code has expired.",
-        )
+        raise _bad_code()
     client_id = _public_client(fields.get("client_id", ""))
     if client_id != claims["client_id"]:
         raise EntraError(400, "invalid_grant", 70000, "Provided grant is invalid or malformed.")
+    if claims["expires"] <= time.time():
+        raise _expired()
+    state = lab.device_codes.status(claims["user_code"], claims["device_id"])
+    if state == "pending":
+        raise _pending()
+    if state == "declined":
+        raise _declined()
+    if state == "unknown":  # redeemed already, or the lab was reset
+        raise _bad_code()
     return _user_tokens(request, client_id, fields.get("scope") or claims["scope"])
 
 
@@ -208,4 +268,63 @@ GRANTS: dict[str, Grant] = {
     "refresh_token": refresh_token_grant,
 }
 
-routes = [Route("/{tenant}/oauth2/v2.0/devicecode", device_code, methods=["POST"])]
+# -- the owner's answer ----------------------------------------------------------------------
+
+ANSWERS: dict[str, Answer] = {"approve": "approved", "decline": "declined"}
+
+
+async def answer_code(request: Request) -> Response:
+    """`POST /_lab/signin` {"user_code", "answer": "approve"|"decline"}, with the admin key."""
+    if (refused := denied(request)) is not None:
+        return refused
+    try:
+        body = parse_json(await request.body() or b"null")
+    except ValueError:
+        body = None
+    if (
+        not isinstance(body, dict)
+        or not isinstance(body.get("user_code"), str)
+        or body.get("answer") not in ANSWERS
+    ):
+        return JSONResponse(
+            {
+                "error": {
+                    "code": "InvalidSignInAnswer",
+                    "message": 'Send a JSON object {"user_code": "<code>", "answer": "approve"} '
+                    'or with "answer": "decline".',
+                }
+            },
+            status_code=400,
+        )
+    try:
+        doc = _lab(request).device_codes.answer(body["user_code"], ANSWERS[body["answer"]])
+    except UnknownUserCode:
+        return JSONResponse(
+            {
+                "error": {
+                    "code": "UnknownUserCode",
+                    "message": f"No sign-in is waiting for the code {body['user_code']!r}: it "
+                    "was mistyped, has expired or was answered already.",
+                }
+            },
+            status_code=404,
+        )
+    return JSONResponse({"user_code": doc["user_code"], "state": doc["state"]})
+
+
+async def device_login(request: Request) -> Response:
+    """The lab's verification page: how the owner approves a code (it approves nothing itself)."""
+    command = html.escape("podid-lab signin approve <code>")
+    return HTMLResponse(
+        "<!doctype html><title>podid lab sign-in</title><h1>Approve a sign-in</h1>"
+        "<p>Only the owner of the lab can approve a device code. In a terminal of that user, "
+        f"run <code>{command}</code>, or open the sign-in page of your JupyterLab "
+        "(<code>/podid/signin</code> under its address).</p>"
+    )
+
+
+routes = [
+    Route("/{tenant}/oauth2/v2.0/devicecode", device_code, methods=["POST"]),
+    Route("/_lab/signin", answer_code, methods=["POST"]),
+    Route(DEVICE_LOGIN_PATH, device_login, methods=["GET"]),
+]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 import time
 import uuid
@@ -13,6 +12,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from .. import ids
+from ..bodies import parse_json
 from ..entra.models import TokenRejected
 from ..store import Document
 from . import GRAPH_PATH, graph_resource
@@ -167,8 +167,8 @@ async def get_by_ids(request: Request) -> Response:
     try:
         _authenticate(request)
         try:
-            body = json.loads(await request.body() or b"{}")
-        except json.JSONDecodeError:
+            body = parse_json(await request.body() or b"{}")
+        except ValueError:
             raise GraphError(400, "BadRequest", "Unable to read JSON request payload.") from None
         wanted = [str(i).lower() for i in body.get("ids") or []]
         types = {f"#microsoft.graph.{t}".lower() for t in body.get("types") or []}

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import hmac
 import json
+import re
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -21,7 +22,8 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response, Strea
 from starlette.routing import Route, WebSocketRoute
 
 from .. import ids
-from ..admin import _denied as admin_denied
+from ..admin import denied as admin_denied
+from ..bodies import parse_json, parse_yaml
 from . import discovery, errors, protobuf, streams, tables
 from .errors import KubeError
 from .kinds import PODS, Kind
@@ -84,8 +86,8 @@ def _decode(raw: bytes, content_type: str) -> Any:
         raise errors.bad_request("the body of the request was empty")
     try:
         if "yaml" in content_type:
-            return yaml.safe_load(raw)
-        return json.loads(raw)
+            return parse_yaml(raw)
+        return parse_json(raw)
     except (ValueError, yaml.YAMLError) as exc:
         raise errors.bad_request(
             f"the body of the request was in an unknown format: {exc}"
@@ -264,7 +266,7 @@ async def _resource(
         return _json(obj, 201 if created else 200, warnings)
     if method == "DELETE" and not sub:
         raw = await _body(request)
-        options = json.loads(raw) if raw.strip() else {}
+        options = _decode(raw, "application/json") if raw.strip() else {}
         grace = _int_param(request, "gracePeriodSeconds")
         if grace is not None:
             options["gracePeriodSeconds"] = grace
@@ -506,13 +508,54 @@ async def _follow(
 # -- admin: cluster APIs without ARM ------------------------------------------------------------
 
 
+# What each field of the admin route's body must look like (names end up in resource IDs).
+_CLUSTER_FIELDS: dict[str, tuple[type, re.Pattern[str] | None]] = {
+    "name": (str, re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,62}")),
+    "resourceGroup": (str, re.compile(r"[A-Za-z0-9_()-][A-Za-z0-9_().-]{0,88}[A-Za-z0-9_()-]?")),
+    "location": (str, re.compile(r"[a-z0-9]{1,40}")),
+    "agentPool": (str, re.compile(r"[a-z][a-z0-9]{0,11}")),
+    "kubernetesVersion": (str, re.compile(r"\d+\.\d+(\.\d+)?")),
+    "nodeCount": (int, None),
+    "podIdentityCrds": (bool, None),
+    "admin": (bool, None),
+    "clusterId": (str, None),
+}
+
+
+def _admin_error(message: str) -> Response:
+    return JSONResponse({"error": {"code": "InvalidClusterSpec", "message": message}}, 400)
+
+
+def _cluster_spec_problem(spec: Any, required: str | None) -> str | None:
+    """What is wrong with an admin cluster body, or None."""
+    if not isinstance(spec, dict):
+        return "the body must be a JSON object"
+    if required and required not in spec:
+        return f"{required!r} is required"
+    for field, value in spec.items():
+        if field not in _CLUSTER_FIELDS:
+            return f"unknown field {field!r}; known: {', '.join(sorted(_CLUSTER_FIELDS))}"
+        kind, pattern = _CLUSTER_FIELDS[field]
+        if type(value) is not kind or (pattern is not None and not pattern.fullmatch(str(value))):
+            return f"{field!r} is not valid: {value!r}"
+    if not 1 <= spec.get("nodeCount", 1) <= 100:
+        return "'nodeCount' must be 1 to 100"
+    return None
+
+
 async def admin_clusters(request: Request) -> Response:
     """POST: create a cluster API and return its kubeconfig; DELETE: remove one."""
     if (denied := admin_denied(request)) is not None:
         return denied
     lab = _lab(request)
     raw = await request.body()
-    spec = json.loads(raw) if raw.strip() else {}
+    try:
+        spec = parse_json(raw) if raw.strip() else {}
+    except ValueError as exc:
+        return _admin_error(f"the body is not valid JSON: {exc}")
+    required = "clusterId" if request.method == "DELETE" else None
+    if (problem := _cluster_spec_problem(spec, required)) is not None:
+        return _admin_error(problem)
     if request.method == "DELETE":
         lab.kube.remove(spec["clusterId"])
         return JSONResponse({"status": "removed"})

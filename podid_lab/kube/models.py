@@ -22,6 +22,7 @@ from typing import Any
 import yaml
 
 from .. import ids
+from ..bodies import parse_json, parse_yaml
 from ..store import Document, Store
 from . import errors, objects, validation
 from .errors import KubeError
@@ -597,9 +598,7 @@ class Cluster:
         if content_type not in accepted:
             raise errors.unsupported_media_type(accepted)
         try:
-            body = (
-                yaml.safe_load(raw) if content_type == APPLY_PATCH else json.loads(raw or b"null")
-            )
+            body = parse_yaml(raw) if content_type == APPLY_PATCH else parse_json(raw or b"null")
         except (ValueError, yaml.YAMLError) as exc:
             raise errors.bad_request(f"error decoding patch: {exc}") from None
         current = self.find(kind, namespace, name)

@@ -6,8 +6,8 @@ busybox images run the toolbox (workloads.toolbox) with the container's command 
 
 A pod scheduled to a node starts at once: its containers' processes get the pod's environment
 (downward API included) and reach "IMDS" through `AZURE_POD_IDENTITY_AUTHORITY_HOST`, which
-points at the pod's own NMI endpoint (also recorded on the pod as an annotation). Output becomes
-the container's log; phase and container statuses follow the process (Running, then
+points at the pod's own NMI endpoint (its secret is in no pod field: see nmi.secrets). Output
+becomes the container's log; phase and container statuses follow the process (Running, then
 CrashLoopBackOff with back-off when it exits). Images the lab cannot run end in ErrImagePull /
 ImagePullBackOff with an event naming those it can. Deleting a pod, its namespace or its cluster
 ends its processes; so does the lab's exit (a parent-death signal on Linux, and a watchdog in the
@@ -32,7 +32,6 @@ from ..home import write_private
 from ..kube.kinds import PODS, SERVICE_ACCOUNTS
 from ..kube.models import Cluster
 from ..kube.objects import timestamp
-from ..nmi.models import endpoint_path
 from ..store import Document
 from . import images
 from .processes import PodProcess, start_in_pod
@@ -42,7 +41,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("podid_lab.kubelet")
 
-IMDS_ANNOTATION = "lab.podid.io/imds-endpoint"
+# Where labs before per-pod secrets recorded a pod's endpoint; removed from pods they made.
+OLD_IMDS_ANNOTATION = "lab.podid.io/imds-endpoint"
 BACKOFF_BASE_SECONDS = 10.0
 BACKOFF_MAX_SECONDS = 300.0
 PULL_BACKOFF_SECONDS = 1.0
@@ -228,7 +228,7 @@ class PodRuntime:
             record = self._containers[key]
             if image.program is not None:
                 mounts = self._project_tokens(cluster, pod)
-                record.process = await self._spawn(pod, container, image, mounts)
+                record.process = await self._spawn(cluster.key, pod, container, image, mounts)
                 record.reader = asyncio.get_running_loop().create_task(
                     self._pump(key, record.process)
                 )
@@ -244,15 +244,13 @@ class PodRuntime:
             self._next_start[key] = time.time() + BACKOFF_BASE_SECONDS
 
     def _prepare_pod(self, cluster: Cluster, pod: Document) -> Document:
-        """Give the pod its IPs and its IMDS endpoint annotation, once."""
+        """Give the pod its IPs, once (and drop an old lab's endpoint annotation)."""
         meta = pod["metadata"]
         ns, name = meta["namespace"], meta["name"]
-        endpoint = f"{self._lab.imds_origin}{endpoint_path(cluster.key, ns, name)}"
         annotations = meta.get("annotations") or {}
-        if annotations.get(IMDS_ANNOTATION) != endpoint:
-            updated = dict(
-                pod, metadata=dict(meta, annotations={**annotations, IMDS_ANNOTATION: endpoint})
-            )
+        if OLD_IMDS_ANNOTATION in annotations:
+            kept = {k: v for k, v in annotations.items() if k != OLD_IMDS_ANNOTATION}
+            updated = dict(pod, metadata=dict(meta, annotations=kept))
             pod, _ = cluster.replace(PODS, ns, name, updated, manager="kubelet")
         status = pod.get("status", {})
         if not status.get("podIP"):
@@ -389,13 +387,19 @@ class PodRuntime:
         return [t.path for t in self._tokens.get((cluster_key, namespace, pod), [])]
 
     def process_env(
-        self, pod: Document, container: Document, image: images.Image, mounts: dict[str, Path]
+        self,
+        cluster_key: str,
+        pod: Document,
+        container: Document,
+        image: images.Image,
+        mounts: dict[str, Path],
     ) -> dict[str, str]:
         """The environment a process of this container starts with (container and exec)."""
         own = container_env(pod, container)
         meta = pod["metadata"]
-        endpoint = (meta.get("annotations") or {})[IMDS_ANNOTATION]
         lab = self._lab
+        assert lab.imds_origin is not None
+        endpoint = lab.pod_secrets.endpoint(lab.imds_origin, cluster_key, pod)
         env = {
             "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
             "LANG": "C.UTF-8",
@@ -424,12 +428,13 @@ class PodRuntime:
 
     async def _spawn(
         self,
+        cluster_key: str,
         pod: Document,
         container: Document,
         image: images.Image,
         mounts: dict[str, Path],
     ) -> PodProcess:
-        env = self.process_env(pod, container, image, mounts)
+        env = self.process_env(cluster_key, pod, container, image, mounts)
         values = container_env(pod, container)
         if not image.commands:  # a lab program opens files: it needs their host paths
             values = {k: _host_path(v, mounts) for k, v in values.items()}
@@ -503,7 +508,7 @@ class PodRuntime:
                 f'"{command[0] if command else ""}": executable file not found in $PATH: unknown'
             )
         mounts = self._mounts(cluster, pod)
-        env = self.process_env(pod, spec, image, mounts)
+        env = self.process_env(cluster.key, pod, spec, image, mounts)
         return await start_in_pod(argv, env, stdin=stdin, tty=tty, merge_stderr=False)
 
     def attach_to(

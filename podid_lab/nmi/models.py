@@ -1,7 +1,7 @@
 """NMI in managed mode, and the IMDS behind it: which identity a pod's token request gets.
 
-A pod reaches "IMDS" at its own endpoint (`/nmi/<cluster>/<namespace>/<pod>`, recorded on the pod
-as an annotation), because the lab cannot see a pod's source IP the way NMI does. Everything
+A pod reaches "IMDS" at its own endpoint, named by a secret only the pod's processes hold
+(`nmi.secrets`), because the lab cannot see a pod's source IP the way NMI does. Everything
 after that follows NMI v1.8 managed mode: the `Metadata` header, the binding in the pod's own
 namespace whose selector equals the pod's `aadpodidbinding` label, exceptions, and the token
 fetched from IMDS for the identity's client ID, which fails unless the identity is on the
@@ -44,11 +44,6 @@ class Reply:
     @property
     def is_json(self) -> bool:
         return not isinstance(self.body, str)
-
-
-def endpoint_path(cluster_key: str, namespace: str, pod: str) -> str:
-    """The path under which a pod's IMDS requests are answered."""
-    return f"/nmi/{cluster_key}/{namespace}/{pod}"
 
 
 def redact(client_id: str) -> str:

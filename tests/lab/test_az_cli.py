@@ -133,10 +133,43 @@ def test_az_env_points_az_at_the_lab_and_signs_in_the_service_principal(az: Az) 
     ]
 
 
-def test_device_code_login_is_approved_by_the_lab(az: Az, tmp_path: Path) -> None:
+def test_device_code_login_waits_for_the_owner_to_approve(az: Az, tmp_path: Path) -> None:
     env = {**az.env, "AZURE_CONFIG_DIR": str(tmp_path / "azure")}
-    notice = r"podid lab: the code \w{9} is approved automatically for \S+; there is nothing .*"
-    az.run("login --use-device-code --output none", notice, env)
+    login = subprocess.Popen(
+        ["az", "login", "--use-device-code", "--output", "none"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert login.stderr is not None
+        notice = login.stderr.readline()
+        found = re.fullmatch(
+            r"To sign in, use a web browser to open the page (\S+) and enter the code (\w{9}) "
+            r"to authenticate\. \(podid lab: or, as the lab's owner, run `podid-lab signin "
+            r"approve \2`\.\)\n",
+            notice,
+        )
+        assert found, notice
+        assert (
+            found.group(1) == f"https://127.0.0.1:{int(az.home.port_file.read_text())}/devicelogin"
+        )
+        time.sleep(1)
+        assert login.poll() is None  # az keeps polling: nothing is approved by itself
+        approve = subprocess.run(
+            [sys.executable, "-m", "podid_lab", "signin", "approve", found.group(2)],
+            env={**os.environ, "PODID_LAB_HOME": str(az.home.root)},
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert approve.returncode == 0, approve.stderr
+        assert login.wait(timeout=60) == 0, login.stderr.read()
+    finally:
+        if login.poll() is None:
+            login.kill()
+            login.wait()
     assert az.tsv('account show --query "[user.name, user.type, tenantId]"', env=env) == [
         ids.LEARNER_USER_NAME,
         "user",

@@ -22,6 +22,8 @@ from kubernetes import client, config
 
 from podid_helpers.manifests import demo_pod_yaml
 from podid_lab.home import LabHome
+from podid_lab.kube.models import cluster_key
+from podid_lab.nmi.secrets import PodSecrets
 from podid_lab.server import start, status, stop
 
 from .aks_steps import POLL, assign, create_cluster, register_pod_identity_preview, wait_for
@@ -29,7 +31,6 @@ from .conftest import Azure, azure_for
 
 GROUP, CLUSTER, IDENTITY, POD_IDENTITY, NS = "pi-rg", "pi-aks", "pi-identity", "pi-demo", "demo"
 DEMO_IMAGE = "mcr.microsoft.com/oss/azure/aad-pod-identity/demo:v1.6.3"
-IMDS = "lab.podid.io/imds-endpoint"
 
 
 @dataclass
@@ -52,6 +53,19 @@ class World:
         return client.CustomObjectsApi(
             config.new_client_from_config(config_file=str(self.kubeconfig))
         )
+
+    @property
+    def imds_origin(self) -> str:
+        return f"http://127.0.0.1:{int(self.az.home.imds_port_file.read_text())}"
+
+    def endpoint(self, pod: str, namespace: str = NS) -> str:
+        """The pod's IMDS endpoint, derived as its owner can (the lab's key), once it runs."""
+        found = wait_for(
+            lambda: (p := self.core.read_namespaced_pod(pod, namespace)).status.pod_ip and p
+        )
+        cluster = self.az.aks.managed_clusters.get(GROUP, CLUSTER)
+        doc = {"metadata": {"namespace": namespace, "name": pod, "uid": found.metadata.uid}}
+        return PodSecrets(self.az.home).endpoint(self.imds_origin, cluster_key(cluster.id), doc)
 
     def kubectl(self, *args: str, timeout: float = 30) -> subprocess.CompletedProcess[str]:
         env = {**os.environ, "KUBECONFIG": str(self.kubeconfig), "HOME": str(self.kube_home)}
@@ -304,9 +318,7 @@ def test_pod_token_carries_the_identity_and_exactly_its_rights(
     world: World, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     apply_demo(world, tmp_path, name="rights")
-    endpoint = wait_for(
-        lambda: (world.core.read_namespaced_pod("rights", NS).metadata.annotations or {}).get(IMDS)
-    )
+    endpoint = world.endpoint("rights")
     monkeypatch.setenv("AZURE_POD_IDENTITY_AUTHORITY_HOST", endpoint)
     credential = ManagedIdentityCredential(client_id=world.identity.client_id)
     first = credential.get_token("https://management.azure.com/.default").token
@@ -331,9 +343,7 @@ def test_pod_token_carries_the_identity_and_exactly_its_rights(
 
 def test_nmi_status_codes(world: World, tmp_path: Path) -> None:
     apply_demo(world, tmp_path, name="codes")
-    endpoint = wait_for(
-        lambda: (world.core.read_namespaced_pod("codes", NS).metadata.annotations or {}).get(IMDS)
-    )
+    endpoint = world.endpoint("codes")
     url = endpoint + "/metadata/identity/oauth2/token"
     params = {"api-version": "2018-02-01", "resource": "https://management.azure.com"}
     no_header = requests.get(url, params=params, timeout=10)
@@ -364,6 +374,146 @@ def test_nmi_status_codes(world: World, tmp_path: Path) -> None:
     delete_pod(world, "codes")
 
 
+# -- attacks on NMI: only the pod knows its endpoint ----------------------------------------------
+
+TOKEN_QUERY = {"api-version": "2018-02-01", "resource": "https://management.azure.com"}
+
+
+def imds_token(url: str, **headers: str) -> requests.Response:
+    """A token request to IMDS at `url` (an endpoint or a guessed one), with the Metadata header."""
+    return requests.get(
+        url + "/metadata/identity/oauth2/token",
+        params=TOKEN_QUERY,
+        headers={"Metadata": "true", **headers},
+        timeout=10,
+    )
+
+
+def assert_nmi_404(response: requests.Response) -> None:
+    assert response.status_code == 404
+    assert response.text.startswith("no azure identity found for request clientID")
+    assert "access_token" not in response.text
+
+
+def test_a_local_process_cannot_ask_nmi_as_a_pod_without_its_secret(
+    world: World, tmp_path: Path
+) -> None:
+    apply_demo(world, tmp_path, name="guarded")
+    endpoint = world.endpoint("guarded")
+    assert imds_token(endpoint).status_code == 200  # the pod's own endpoint works
+    key = cluster_key(world.az.aks.managed_clusters.get(GROUP, CLUSTER).id)
+    secret = endpoint.rsplit("/", 1)[-1]
+    origin = world.imds_origin
+    guesses = [
+        origin,  # IMDS itself, as an unredirected process would call it
+        f"{origin}/nmi/{key}/{NS}/guarded",  # the path that used to name a pod
+        f"{origin}/pod/{'A' * len(secret)}",
+        f"{origin}/pod/{secret[:-1]}",  # one character short
+        f"{origin}/pod/{secret.upper()}",
+    ]
+    for url in guesses:
+        assert_nmi_404(imds_token(url))
+    instance = requests.get(
+        f"{origin}/pod/{'B' * len(secret)}/metadata/instance",
+        params={"api-version": "2021-02-01"},
+        headers={"Metadata": "true"},
+        timeout=10,
+    )
+    assert instance.status_code == 404 and "compute" not in instance.text
+    delete_pod(world, "guarded")
+    assert_nmi_404(imds_token(endpoint))  # a deleted pod's secret dies with it
+
+
+def test_a_pod_of_the_same_name_gets_a_new_secret(world: World, tmp_path: Path) -> None:
+    apply_demo(world, tmp_path, name="reborn")
+    first = world.endpoint("reborn")
+    delete_pod(world, "reborn")
+    apply_demo(world, tmp_path, name="reborn")
+    second = world.endpoint("reborn")
+    assert first != second
+    assert_nmi_404(imds_token(first))
+    assert imds_token(second).status_code == 200
+    delete_pod(world, "reborn")
+
+
+def test_imds_accepts_only_the_host_names_imds_is_reached_by(world: World, tmp_path: Path) -> None:
+    apply_demo(world, tmp_path, name="rebind")
+    endpoint = world.endpoint("rebind")
+    port = endpoint.split(":")[2].split("/")[0]
+    for host in ("169.254.169.254", "127.0.0.1", "localhost", f"127.0.0.1:{port}", "localhost:80"):
+        assert imds_token(endpoint, Host=host).status_code == 200, host
+    for host in ("evil.example", f"evil.example:{port}", "169.254.169.254.nip.io", "[::1]", ""):
+        refused = imds_token(endpoint, Host=host)
+        assert (refused.status_code, "access_token" in refused.text) == (400, False), host
+    delete_pod(world, "rebind")
+
+
+def test_the_secret_is_in_no_api_field_event_or_log(world: World, tmp_path: Path) -> None:
+    apply_demo(world, tmp_path, name="quiet")
+    pod_log(world, "quiet", NS, "successfully acquired a token using the MSI")
+    secret = world.endpoint("quiet").rsplit("/", 1)[-1]
+    seen = [
+        world.kubectl("get", "pod", "quiet", "-n", NS, "-o", "json").stdout,
+        world.kubectl("get", "events", "-A", "-o", "json").stdout,
+        world.kubectl("describe", "pod", "quiet", "-n", NS).stdout,
+        world.core.read_namespaced_pod_log("quiet", NS),
+        world.kubectl("logs", "-n", "kube-system", "-l", "component=nmi").stdout,
+        world.az.home.log_file.read_text(),
+    ]
+    assert all(secret not in text for text in seen)
+    assert "lab.podid.io/imds-endpoint" not in seen[0]
+    key_file = world.az.home.nmi_key_file
+    assert key_file.stat().st_mode & 0o777 == 0o600
+    delete_pod(world, "quiet")
+
+
+def test_the_nmi_pod_hands_out_nothing_without_its_own_secret(world: World) -> None:
+    """kube-system's NMI pod is excepted (it reaches IMDS directly, every node identity): only a
+    process holding its secret could ask as it, and the lab runs none."""
+    nmi = world.core.list_namespaced_pod("kube-system", label_selector="component=nmi").items[0]
+    key = cluster_key(world.az.aks.managed_clusters.get(GROUP, CLUSTER).id)
+    origin = world.imds_origin
+    for client_id in ("", world.identity.client_id):
+        guessed = requests.get(
+            f"{origin}/nmi/{key}/kube-system/{nmi.metadata.name}/metadata/identity/oauth2/token",
+            params={**TOKEN_QUERY, "client_id": client_id},
+            headers={"Metadata": "true"},
+            timeout=10,
+        )
+        assert_nmi_404(guessed)
+    # The exception's real behaviour holds for whoever has the secret (here the owner, by key):
+    # the node's identities, by client ID, straight from IMDS.
+    as_nmi = as_pod(world, nmi.metadata.uid, client_id=world.identity.client_id)
+    assert as_nmi.status_code == 200 and as_nmi.json()["client_id"] == world.identity.client_id
+
+
+def as_pod(world: World, uid: str, key: str | None = "admin", **query: str) -> requests.Response:
+    """A token request through the lab's owner route, as the pod with `uid`."""
+    headers = {"Metadata": "true"}
+    if key is not None:
+        headers["x-podid-lab-key"] = world.az.home.admin_key() if key == "admin" else key
+    return requests.get(
+        f"{world.az.info['arm_endpoint']}/_lab/pods/{uid}/imds/metadata/identity/oauth2/token",
+        params={**TOKEN_QUERY, **query},
+        headers=headers,
+        verify=world.az.info["ca_bundle"],
+        timeout=10,
+    )
+
+
+def test_asking_as_a_pod_through_the_lab_needs_the_admin_key(world: World, tmp_path: Path) -> None:
+    apply_demo(world, tmp_path, name="owner-only")
+    pod = wait_for(
+        lambda: (p := world.core.read_namespaced_pod("owner-only", NS)).status.pod_ip and p
+    )
+    for key in (None, "", "wrong-key"):
+        refused = as_pod(world, pod.metadata.uid, key)
+        assert refused.status_code == 401 and "access_token" not in refused.text
+    assert as_pod(world, pod.metadata.uid).json()["access_token"]
+    assert as_pod(world, "no-such-uid").status_code == 404
+    delete_pod(world, "owner-only")
+
+
 def test_wrong_label_gets_404_and_the_demo_shows_it(world: World, tmp_path: Path) -> None:
     apply_demo(world, tmp_path, name="wrong-label", label="not-the-selector")
     text = pod_log(world, "wrong-label", NS, "main.go:87")
@@ -381,11 +531,7 @@ def test_pod_in_another_namespace_gets_404(world: World, tmp_path: Path) -> None
     created = world.kubectl("create", "namespace", "elsewhere")  # kubectl sends protobuf
     assert (created.returncode, created.stdout.strip()) == (0, "namespace/elsewhere created")
     apply_demo(world, tmp_path, name="elsewhere", namespace="elsewhere")
-    endpoint = wait_for(
-        lambda: (
-            world.core.read_namespaced_pod("elsewhere", "elsewhere").metadata.annotations or {}
-        ).get(IMDS)
-    )
+    endpoint = world.endpoint("elsewhere", "elsewhere")
     resp = requests.get(
         endpoint + "/metadata/identity/oauth2/token",
         params={"api-version": "2018-02-01", "resource": "https://management.azure.com"},
@@ -441,6 +587,7 @@ def test_lab_restart_restarts_running_pods_and_no_process_outlives_the_lab(
     apply_demo(world, tmp_path, name="survivor")
     pod_log(world, "survivor", NS, "starting demo pod")
     pids = demo_pids("survivor")
+    endpoint = pod_endpoint(pids[0])
     home = world.az.home
     lab_pid = status(home).pid
     assert lab_pid is not None
@@ -455,6 +602,9 @@ def test_lab_restart_restarts_running_pods_and_no_process_outlives_the_lab(
         )
     )
     assert pod.status.container_statuses[0].restart_count == 1
+    again = pod_endpoint(demo_pids("survivor")[0])
+    assert again.split("/pod/")[1] == endpoint.split("/pod/")[1]  # the pod keeps its secret
+    assert imds_token(again).status_code == 200
     delete_pod(world, "survivor")
 
 
@@ -472,6 +622,14 @@ def demo_pids(pod: str) -> list[int]:
         if b"podid_lab.workloads.demo" in cmdline and f"MY_POD_NAME={pod}".encode() in environ:
             found.append(int(entry.name))
     return found
+
+
+def pod_endpoint(pid: int) -> str:
+    """The IMDS endpoint a pod's process was given."""
+    for entry in Path(f"/proc/{pid}/environ").read_bytes().split(b"\0"):
+        if entry.startswith(b"AZURE_POD_IDENTITY_AUTHORITY_HOST="):
+            return entry.split(b"=", 1)[1].decode()
+    raise AssertionError(f"process {pid} has no IMDS endpoint")
 
 
 def _alive(pid: int) -> bool:

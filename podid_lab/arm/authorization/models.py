@@ -9,7 +9,12 @@ from typing import TYPE_CHECKING, Any
 
 from ... import ids
 from ...store import Document
-from ..errors import ArmError, resource_group_not_found, subscription_not_found
+from ..errors import (
+    ArmError,
+    invalid_role_definition_id,
+    resource_group_not_found,
+    subscription_not_found,
+)
 from ..lro import iso
 from ..rbac import (
     ROLE_ASSIGNMENTS,
@@ -27,6 +32,12 @@ _ASSIGNED_TO = re.compile(r"^assignedTo\('([^']*)'\)$", re.IGNORECASE)
 _PRINCIPAL_EQ = re.compile(r"^principalId\s+eq\s+'([^']*)'$", re.IGNORECASE)
 _ROLE_NAME_EQ = re.compile(r"^roleName\s+eq\s+'([^']*)'$", re.IGNORECASE)
 _TYPE_EQ = re.compile(r"^type\s+eq\s+'([^']*)'$", re.IGNORECASE)
+# A role definition's ID: at a subscription, or the provider-level form az also sends.
+ROLE_DEFINITION_ID = re.compile(
+    r"(/subscriptions/[0-9a-f-]{36})?/providers/Microsoft\.Authorization/roleDefinitions/"
+    r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}",
+    re.IGNORECASE,
+)
 _SCOPE_GROUP = re.compile(r"^/subscriptions/([^/]+)(?:/resourceGroups/([^/]+))?", re.IGNORECASE)
 
 
@@ -174,6 +185,8 @@ class RoleAssignments:
                 f"The request content was invalid and could not be deserialized: 'Required "
                 f"property '{missing}' not found in JSON.'.",
             )
+        if not ROLE_DEFINITION_ID.fullmatch(role_ref):
+            raise invalid_role_definition_id(role_ref)
         role = role_by_id(role_ref)
         if role is None:
             raise ArmError(
