@@ -351,6 +351,22 @@ def _toolbox_processes() -> set[int]:
     return found
 
 
+def test_nothing_in_the_toolbox_shows_the_pods_nmi_secret(world: World, toolbox: str) -> None:
+    endpoint = world.endpoint("toolbox")
+    secret, port = endpoint.rsplit("/", 1)[-1], world.imds_origin.rsplit(":", 1)[-1]
+    seen = [
+        exec_(world, "env"),
+        exec_(world, "wget", "-O", "-", "--header", "Metadata: true", TOKEN_URL),
+        exec_(world, "wget", "-O", "-", "http://169.254.169.254/nowhere"),
+        exec_(world, "sh", "-c", "echo $AZURE_POD_IDENTITY_AUTHORITY_HOST $PODID_LAB_MOUNTS"),
+        exec_(world, "ls", "/var/run/secrets/kubernetes.io/serviceaccount/.."),
+    ]
+    for result in seen:
+        text = result.stdout + result.stderr
+        assert secret not in text and f":{port}" not in text and "/pod/" not in text, text
+    assert seen[3].stdout == " \n"  # lab plumbing is not in the container's environment
+
+
 # -- attach and TTY -----------------------------------------------------------------------------
 
 
