@@ -81,6 +81,13 @@ class Container:
     # Attached clients (`kubectl attach`, `run -it`): each gets the output from now on.
     listeners: list[asyncio.Queue[bytes]] = field(default_factory=list, repr=False)
     partial: bytes = b""  # output after the last newline, not yet a log line
+    # `kubectl exec` processes in this container: they end with it, as in a real runtime.
+    execs: list[PodProcess] = field(default_factory=list, repr=False)
+
+    def running(self) -> list[PodProcess]:
+        """The container's process and its exec'd ones that have not exited."""
+        candidates = [self.process, *self.execs] if self.process is not None else self.execs
+        return [p for p in candidates if p.process.returncode is None]
 
 
 @dataclass
@@ -509,7 +516,9 @@ class PodRuntime:
             )
         mounts = self._mounts(cluster, pod)
         env = self.process_env(cluster.key, pod, spec, image, mounts)
-        return await start_in_pod(argv, env, stdin=stdin, tty=tty, merge_stderr=False)
+        process = await start_in_pod(argv, env, stdin=stdin, tty=tty, merge_stderr=False)
+        record.execs = [p for p in record.execs if p.process.returncode is None] + [process]
+        return process
 
     def attach_to(
         self, cluster_key: str, namespace: str, pod: str, container: str
@@ -602,9 +611,9 @@ class PodRuntime:
     def _stop(self, key: tuple[str, str, str, str]) -> None:
         record = self._containers.pop(key, None)
         self._next_start.pop(key, None)
-        if record is not None and record.process is not None:
-            record.process.signal(signal.SIGTERM)
-            asyncio.get_running_loop().call_later(2.0, record.process.signal, signal.SIGKILL)
+        for process in record.running() if record is not None else []:
+            process.signal(signal.SIGTERM)
+            asyncio.get_running_loop().call_later(2.0, process.signal, signal.SIGKILL)
 
     def _on_pod_removed(self, cluster_key: str, pod: Document) -> None:
         meta = pod["metadata"]
@@ -616,25 +625,19 @@ class PodRuntime:
 
     async def close(self) -> None:
         """End every container process (the lab is stopping)."""
-        records = list(self._containers.values())
+        processes = [p for record in self._containers.values() for p in record.running()]
         self._containers.clear()
-        for record in records:
-            if record.process is not None:
-                record.process.signal(signal.SIGTERM)
-        for record in records:
-            if record.process is not None:
-                try:
-                    await asyncio.wait_for(record.process.wait(), 2.0)
-                except asyncio.TimeoutError:
-                    record.process.signal(signal.SIGKILL)
+        for process in processes:
+            process.signal(signal.SIGTERM)
+        for process in processes:
+            try:
+                await asyncio.wait_for(process.wait(), 2.0)
+            except asyncio.TimeoutError:
+                process.signal(signal.SIGKILL)
 
     def processes(self) -> list[int]:
-        """PIDs of the container processes running now (for tests and the benchmark)."""
-        return [
-            r.process.pid
-            for r in self._containers.values()
-            if r.process is not None and r.process.process.returncode is None
-        ]
+        """PIDs of the container and exec processes running now (for tests and the benchmark)."""
+        return [p.pid for record in self._containers.values() for p in record.running()]
 
     # -- status -------------------------------------------------------------------------------
 

@@ -189,6 +189,23 @@ def test_exec_exit_codes_and_shell_operators(world: World, toolbox: str) -> None
     assert result.returncode == 3
 
 
+def test_an_exec_ends_with_its_client_and_with_its_pod(world: World) -> None:
+    run_pod(world, "short-lived", "busybox", "sleep", "3600")
+    running(world, "short-lived")
+    full = {**os.environ, "KUBECONFIG": str(world.kubeconfig), "HOME": str(world.kube_home)}
+    command = ["kubectl", "exec", "short-lived", "-n", NS, "--", "sleep", "600"]
+    left = subprocess.Popen(command, env=full)
+    wait_for(lambda: len(_toolbox_processes("short-lived")) == 2)
+    left.terminate()  # the client goes away: its command ends
+    left.wait(10)
+    wait_for(lambda: len(_toolbox_processes("short-lived")) == 1)
+    stays = subprocess.Popen(command, env=full, stderr=subprocess.DEVNULL)
+    wait_for(lambda: len(_toolbox_processes("short-lived")) == 2)
+    delete_pod(world, "short-lived")  # the pod goes: every process in it ends
+    wait_for(lambda: not _toolbox_processes("short-lived"))
+    assert stays.wait(20) != 0
+
+
 def test_exec_stdin(world: World, toolbox: str) -> None:
     assert exec_(world, "cat", stdin="hello\nworld\n").stdout == "hello\nworld\n"
     script = exec_(world, "sh", stdin="echo from stdin\nexit 5\n")
@@ -334,7 +351,7 @@ def _parents() -> dict[int, int]:
     return parents
 
 
-def _toolbox_processes() -> set[int]:
+def _toolbox_processes(pod: str = "toolbox") -> set[int]:
     found = set()
     for entry in os.listdir("/proc"):
         if entry.isdigit():
@@ -345,7 +362,7 @@ def _toolbox_processes() -> set[int]:
                 continue
             if (
                 b"podid_lab.workloads.toolbox" in cmdline
-                and f"PODID_LAB_POD={NS}/toolbox\0".encode() in environ
+                and f"PODID_LAB_POD={NS}/{pod}\0".encode() in environ
             ):
                 found.add(int(entry))
     return found
