@@ -19,8 +19,8 @@ from typing import TYPE_CHECKING, Any
 from starlette.responses import JSONResponse
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from ..kubelet.processes import PodProcess
 from ..kubelet.runtime import ExecError
+from ..kubelet.stdio import ProcessIO
 from . import errors
 from .kinds import PODS
 
@@ -89,7 +89,7 @@ class Channels:
 
 
 async def _feed(
-    websocket: WebSocket, process: PodProcess, *, stdin: bool, close_input_on_end: bool
+    websocket: WebSocket, process: ProcessIO, *, stdin: bool, close_input_on_end: bool
 ) -> None:
     """Client -> process: stdin, the end of stdin, terminal resizes; until the client leaves."""
     try:

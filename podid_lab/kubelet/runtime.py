@@ -1,6 +1,6 @@
 """The lab's kubelet: runs pods whose image it knows as real processes, and reports on them.
 
-Processes start in the pod's context (processes.start_in_pod): the container's own processes
+Processes start in the pod's context (stdio.start_with_stdio): the container's own processes
 and `kubectl exec`'s; `kubectl attach` reads and feeds the container's process. The curl and
 busybox images run the toolbox (workloads.toolbox) with the container's command line.
 
@@ -34,7 +34,7 @@ from ..kube.models import Cluster
 from ..kube.objects import timestamp
 from ..store import Document
 from . import images
-from .processes import PodProcess, start_in_pod
+from .stdio import ProcessIO, start_with_stdio
 
 if TYPE_CHECKING:
     from ..lab import Lab
@@ -75,16 +75,16 @@ class Container:
 
     key: tuple[str, str, str, str]  # cluster key, namespace, pod, container
     uid: str
-    process: PodProcess | None = None
+    process: ProcessIO | None = None
     started: float = 0.0
     reader: asyncio.Task[None] | None = field(default=None, repr=False)
     # Attached clients (`kubectl attach`, `run -it`): each gets the output from now on.
     listeners: list[asyncio.Queue[bytes]] = field(default_factory=list, repr=False)
     partial: bytes = b""  # output after the last newline, not yet a log line
     # `kubectl exec` processes in this container: they end with it, as in a real runtime.
-    execs: list[PodProcess] = field(default_factory=list, repr=False)
+    execs: list[ProcessIO] = field(default_factory=list, repr=False)
 
-    def running(self) -> list[PodProcess]:
+    def running(self) -> list[ProcessIO]:
         """The container's process and its exec'd ones that have not exited."""
         candidates = [self.process, *self.execs] if self.process is not None else self.execs
         return [p for p in candidates if p.process.returncode is None]
@@ -440,14 +440,14 @@ class PodRuntime:
         container: Document,
         image: images.Image,
         mounts: dict[str, Path],
-    ) -> PodProcess:
+    ) -> ProcessIO:
         env = self.process_env(cluster_key, pod, container, image, mounts)
         values = container_env(pod, container)
         if not image.commands:  # a lab program opens files: it needs their host paths
             values = {k: _host_path(v, mounts) for k, v in values.items()}
         command = [expand(str(a), values) for a in container.get("command") or []]
         args = [expand(str(a), values) for a in container.get("args") or []]
-        return await start_in_pod(
+        return await start_with_stdio(
             image.argv(command, args),
             env,
             stdin=bool(container.get("stdin")),
@@ -455,7 +455,7 @@ class PodRuntime:
             merge_stderr=True,
         )
 
-    async def _pump(self, key: tuple[str, str, str, str], process: PodProcess) -> None:
+    async def _pump(self, key: tuple[str, str, str, str], process: ProcessIO) -> None:
         """Copy the process's output into the container log and to attached clients."""
         while True:
             chunk = await process.read_output()
@@ -494,7 +494,7 @@ class PodRuntime:
         *,
         stdin: bool,
         tty: bool,
-    ) -> PodProcess:
+    ) -> ProcessIO:
         """Start `kubectl exec`'s command in a running container's context.
 
         Raises ExecError with the runtime's message when the image lacks the command.
@@ -516,13 +516,13 @@ class PodRuntime:
             )
         mounts = self._mounts(cluster, pod)
         env = self.process_env(cluster.key, pod, spec, image, mounts)
-        process = await start_in_pod(argv, env, stdin=stdin, tty=tty, merge_stderr=False)
+        process = await start_with_stdio(argv, env, stdin=stdin, tty=tty, merge_stderr=False)
         record.execs = [p for p in record.execs if p.process.returncode is None] + [process]
         return process
 
     def attach_to(
         self, cluster_key: str, namespace: str, pod: str, container: str
-    ) -> tuple[PodProcess, asyncio.Queue[bytes]]:
+    ) -> tuple[ProcessIO, asyncio.Queue[bytes]]:
         """The container's main process and a queue of its output from now on (b"" at exit)."""
         record = self._containers.get((cluster_key, namespace, pod, container))
         if (
@@ -550,7 +550,7 @@ class PodRuntime:
 
     # -- stopping and exits -------------------------------------------------------------------
 
-    def _exited(self, key: tuple[str, str, str, str], process: PodProcess, code: int) -> None:
+    def _exited(self, key: tuple[str, str, str, str], process: ProcessIO, code: int) -> None:
         record = self._containers.get(key)
         if record is None or record.process is not process:
             return  # stopped on purpose: the pod is going away

@@ -1,8 +1,9 @@
-"""Start a process in a pod's context: its environment, optional stdin and TTY, tied to the lab.
+"""A pod process's standard streams: pipes, or a terminal when the container or exec asks for one.
 
 Container processes and `kubectl exec` processes start here. With a TTY the process gets a
 pseudo-terminal of its own (the kubelet's runtime does the same), so line editing, echo and
-Ctrl-C/Ctrl-D behave as in a real container; without one it gets pipes.
+Ctrl-C/Ctrl-D behave as in a real container; without one it gets pipes. `ProcessIO` is what
+exec and attach read from and write to.
 """
 
 from __future__ import annotations
@@ -49,7 +50,7 @@ def _settle(future: asyncio.Future[None]) -> None:
 
 
 @dataclass
-class PodProcess:
+class ProcessIO:
     """A running process of a pod, with its streams."""
 
     process: asyncio.subprocess.Process
@@ -132,9 +133,9 @@ class PodProcess:
             self.master = None
 
 
-async def start_in_pod(
+async def start_with_stdio(
     argv: list[str], env: dict[str, str], *, stdin: bool, tty: bool, merge_stderr: bool
-) -> PodProcess:
+) -> ProcessIO:
     """Start argv with exactly env; stdin/tty as the container or exec asked for."""
     master: int | None = None
     if tty:
@@ -162,4 +163,4 @@ async def start_in_pod(
             os.close(streams[0])
     if master is not None:
         os.set_blocking(master, False)
-    return PodProcess(process, master)
+    return ProcessIO(process, master)
