@@ -234,6 +234,31 @@ def test_exec_into_the_distroless_demo_fails_as_on_a_node(world: World, tmp_path
     delete_pod(world, "exec-demo")
 
 
+KUBECTLS = Path("/usr/lib/google-cloud-sdk/bin")
+
+
+@pytest.mark.parametrize("version", ["1.29", "1.30", "1.31", "1.32", "1.33"])
+def test_what_each_kubectl_negotiates(world: World, toolbox: str, version: str) -> None:
+    binary = KUBECTLS / f"kubectl.{version}"
+    if not binary.exists():
+        pytest.skip(f"no kubectl {version} here")
+    env = {"PATH": os.environ["PATH"], "KUBECONFIG": str(world.kubeconfig)}
+    env["HOME"] = str(world.kube_home)
+    done = subprocess.run(
+        [str(binary), "exec", "toolbox", "-n", NS, "-v=4", "--", "echo", "hi"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    if version == "1.29":  # WebSockets were alpha (off): SPDY only, which the lab refuses
+        assert done.returncode == 1
+        assert "use kubectl 1.30 or newer" in done.stderr
+    else:
+        assert (done.stdout, done.returncode) == ("hi\n", 0), done.stderr
+        assert "The subprotocol is v5.channel.k8s.io" in done.stderr
+
+
 def test_spdy_gets_a_status_naming_the_kubectl_needed(world: World, toolbox: str) -> None:
     result = exec_(world, "echo", "hi", env={"KUBECTL_REMOTE_COMMAND_WEBSOCKETS": "false"})
     assert result.returncode == 1
