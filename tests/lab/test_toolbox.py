@@ -279,6 +279,49 @@ def test_projected_files_are_where_the_pod_has_them(world: World, toolbox: str) 
     assert claims["kubernetes.io"]["pod"]["name"] == "toolbox"
 
 
+def test_a_workload_identity_token_is_where_the_webhook_mounts_it(
+    world: World, tmp_path: Path
+) -> None:
+    # The volume and mount the Workload ID webhook adds, written by hand here.
+    volume = {
+        "name": "azure-identity-token",
+        "projected": {
+            "sources": [
+                {
+                    "serviceAccountToken": {
+                        "audience": "api://AzureADTokenExchange",
+                        "expirationSeconds": 3600,
+                        "path": "azure-identity-token",
+                    }
+                }
+            ]
+        },
+    }
+    mount = {"name": "azure-identity-token", "mountPath": "/var/run/secrets/azure/tokens"}
+    container = {"name": "c", "image": "busybox", "args": ["sleep", "3600"]}
+    pod = {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": "wi-files", "namespace": NS},
+        "spec": {"containers": [{**container, "volumeMounts": [mount]}], "volumes": [volume]},
+    }
+    manifest = tmp_path / "wi.json"
+    manifest.write_text(json.dumps(pod))
+    assert world.kubectl("apply", "-f", str(manifest)).returncode == 0
+    running(world, "wi-files")
+    path = "/var/run/secrets/azure/tokens/azure-identity-token"
+    assert exec_(world, "ls", "/var/run/secrets/azure/tokens", pod="wi-files").stdout == (
+        "azure-identity-token\n"
+    )
+    token = exec_(world, "cat", path, pod="wi-files").stdout
+    claims = json.loads(base64.urlsafe_b64decode(token.split(".")[1] + "=="))
+    assert claims["aud"] == ["api://AzureADTokenExchange"]
+    assert exec_(world, "ls", "/var/run/secrets", pod="wi-files").stdout == (
+        "azure\nkubernetes.io\n"
+    )
+    delete_pod(world, "wi-files")
+
+
 def test_env_shows_the_container_environment_only(world: World, toolbox: str) -> None:
     env = dict(line.split("=", 1) for line in exec_(world, "env").stdout.splitlines())
     assert env["HOSTNAME"] == "toolbox"
