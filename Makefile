@@ -49,8 +49,12 @@ setup: $(STAMP) ## create .venv and install the tutorial, the lab and the test t
 
 tutorial: install ## start the lab and open JupyterLab on the notebooks
 	$(BIN)/podid-lab start
-	$(BIN)/jupyter lab --notebook-dir=notebooks $(if $(filter 0,$(shell id -u)),--allow-root) \
-		--ServerApp.jpserver_extensions="{'podid_lab.jupyter_signin': True}"
+	@# Its terminals find podid-lab, podid-check and (after `podid-lab az-install`) az: bash
+	@# keeps this PATH (a login shell, Jupyter's choice without a tty, would reset it).
+	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/jupyter lab --notebook-dir=notebooks \
+		$(if $(filter 0,$(shell id -u)),--allow-root) \
+		--ServerApp.jpserver_extensions="{'podid_lab.jupyter_signin': True}" \
+		--ServerApp.terminado_settings="{'shell_command': ['bash']}"
 
 test: setup ## the whole suite: unit, lab conformance, notebooks (nbval), browser
 	$(BIN)/python -m pytest

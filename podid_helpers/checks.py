@@ -65,6 +65,16 @@ class CheckResult:
             lines.append(f"  hint: {self.hint}")
         return "\n".join(lines)
 
+    def as_dict(self) -> dict[str, object]:
+        """Return the result as JSON-ready data (secrets masked, as in the text)."""
+        return {
+            "name": self.name,
+            "passed": self.passed,
+            "observed": _show(self.observed),
+            "expected": _show(self.expected),
+            "hint": self.hint,
+        }
+
     def __repr__(self) -> str:
         return self.text()
 

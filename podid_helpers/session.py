@@ -84,6 +84,8 @@ class Session:
         self.sign_in = sign_in
         self.kube_dir = kube_dir
         self._kube: tuple[float, ApiClient] | None = None
+        # Set when the learner's own kubeconfig (a terminal's KUBECONFIG) holds the cluster.
+        self.kubeconfig_file: Path | None = None
 
     def __repr__(self) -> str:
         s = self.settings
@@ -161,6 +163,8 @@ class Session:
     @property
     def kubeconfig_path(self) -> Path:
         """Where 02-create-cluster writes this cluster's kubeconfig (never ``~/.kube/config``)."""
+        if self.kubeconfig_file is not None:
+            return self.kubeconfig_file
         return self.kube_dir / f"{self.settings.cluster_name}.yaml"
 
     def kube(self) -> ApiClient:

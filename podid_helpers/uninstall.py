@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 import os
 import shutil
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -95,6 +96,10 @@ def planned_removals() -> tuple[list[Removal], list[str]]:
             if _is_kubeconfig(path)
         ]
     cache = tutorial_cache_dir()
+    # `podid-lab az-install` links az next to the tutorial's commands, into that cache.
+    az_link = Path(sys.executable).parent / "az"
+    if az_link.is_symlink() and cache in Path(os.readlink(az_link)).parents:
+        found.append(Removal(az_link, "the az link `podid-lab az-install` made"))
     if cache.is_dir():
         found.append(Removal(cache, "the tutorial's cache (the az CLI environment)"))
     return found, left

@@ -17,6 +17,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from . import admin
 from .arm import metadata as arm_metadata
 from .arm.http import arm_endpoint
+from .azext import http as azext_http
 from .entra import http as entra_http
 from .entra import signin as entra_signin
 from .graph import http as graph_http
@@ -107,6 +108,7 @@ def build_app(lab: Lab, *, tickers: list[Callable[[], object]] | None = None) ->
         *entra_signin.routes,
         *graph_http.routes,
         *arm_metadata.routes,
+        *azext_http.routes,
         *kube_http.routes,
         *oidc_issuer.routes,
         Route("/{path:path}", arm_endpoint, methods=ALL_METHODS),

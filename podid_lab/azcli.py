@@ -6,6 +6,7 @@ import shlex
 
 from . import ids
 from .arm.metadata import CLOUD_NAME
+from .azext import INDEX_PATH
 from .home import LabHome, write_public
 
 # The list-shaped metadata version: the one az reads through ARM_CLOUD_METADATA_URL.
@@ -26,6 +27,12 @@ def az_settings(home: LabHome, port: int) -> dict[str, str]:
         # Without this MSAL asks login.microsoftonline.com about the lab's authority, and fails.
         "AZURE_CORE_INSTANCE_DISCOVERY": "false",
         "AZURE_CORE_COLLECT_TELEMETRY": "false",
+        # `az extension add --name aks-preview` finds the lab's stand-in, installed in az-env's
+        # own extension folder; a learner's real az and its extensions are untouched.
+        "AZURE_EXTENSION_INDEX_URL": f"{origin}{INDEX_PATH}",
+        "AZURE_EXTENSION_DIR": str(home.az_extension_dir),
+        # `az aks get-credentials` and kubectl use this file instead of ~/.kube/config.
+        "KUBECONFIG": str(home.az_kubeconfig),
     }
 
 
@@ -45,7 +52,8 @@ def az_env_script(home: LabHome, port: int) -> str:
         "if command -v az >/dev/null 2>&1; then",
         f"  {login}",
         "else",
-        "  echo 'podid lab: az is not installed here; the settings are exported all the same' >&2",
+        "  echo 'podid lab: az is not installed here; get one with: "
+        "podid-lab az-install (the settings are exported all the same)' >&2",
         "fi",
     ]
     return "\n".join(lines) + "\n"

@@ -1,4 +1,4 @@
-"""`podid-lab`: serve, start, stop, status, reset, env, az-env, config, exercises and signin."""
+"""`podid-lab`: run the lab; env, az-env, az-install, config, exercises and signin."""
 
 from __future__ import annotations
 
@@ -9,11 +9,13 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from pathlib import Path
 from typing import Any
 
 from . import ids, knobs
 from .admin import ADMIN_HEADER
 from .azcli import write_az_env
+from .azinstall import AZ_CLI_VERSION, install_az
 from .home import LabHome
 from .server import LabError, serve, ssl_context, start, status, stop
 
@@ -79,6 +81,14 @@ def cmd_env(home: LabHome, as_json: bool) -> None:
 
 def cmd_az_env(home: LabHome) -> None:
     print(write_az_env(home, _require_running(home)), end="")
+
+
+def cmd_az_install(bin_dir: str | None) -> None:
+    # The tutorial's environment is on JupyterLab's terminal PATH (`make tutorial`): az goes there.
+    target = Path(bin_dir) if bin_dir else Path(sys.executable).parent
+    print(f"preparing azure-cli {AZ_CLI_VERSION} in its own environment (about a minute, once)")
+    link = install_az(target)
+    print(f'az is ready: {link.name} in {target.name}/; next: eval "$(podid-lab az-env)"')
 
 
 def cmd_config(home: LabHome, args: argparse.Namespace) -> None:
@@ -190,6 +200,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="settings for a stock az CLI against the lab (also written to the lab's home); "
         'use: eval "$(podid-lab az-env)"',
     )
+    az_install = sub.add_parser(
+        "az-install",
+        help=f"prepare a stock az (azure-cli {AZ_CLI_VERSION}, its own cached environment) and "
+        "put it next to podid-lab, on JupyterLab's terminal PATH",
+    )
+    az_install.add_argument("--bin", help="put az in this folder instead")
     config = sub.add_parser("config", help="read or change the lab's knobs")
     config_sub = config.add_subparsers(dest="action", required=True)
     get = config_sub.add_parser("get")
@@ -236,13 +252,15 @@ def main(argv: list[str] | None = None) -> int:
             cmd_env(home, args.json)
         elif args.command == "az-env":
             cmd_az_env(home)
+        elif args.command == "az-install":
+            cmd_az_install(args.bin)
         elif args.command == "config":
             cmd_config(home, args)
         elif args.command == "exercises":
             cmd_exercises(home, args.json, args.clear)
         elif args.command == "signin":
             print(answer_signin(home, args.answer, args.code))
-    except (LabError, urllib.error.URLError) as exc:
+    except (LabError, urllib.error.URLError, FileExistsError) as exc:
         print(f"podid-lab: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

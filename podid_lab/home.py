@@ -94,6 +94,16 @@ class LabHome:
         return self.root / "az" / "config"
 
     @property
+    def az_extension_dir(self) -> Path:
+        """That az's extensions (AZURE_EXTENSION_DIR): the lab's aks-preview lands here."""
+        return self.root / "az" / "extensions"
+
+    @property
+    def az_kubeconfig(self) -> Path:
+        """The KUBECONFIG of an az-env shell, so `~/.kube/config` is never written."""
+        return self.root / "az" / "kubeconfig"
+
+    @property
     def az_env_file(self) -> Path:
         """The settings `podid-lab az-env` prints, to be sourced by a shell."""
         return self.root / "az" / "env.sh"

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import asyncio
 import html
+import json
+import os
 from typing import Any
 
 import tornado.web
@@ -71,4 +73,5 @@ def _load_jupyter_server_extension(serverapp: Any) -> None:
     home = LabHome.from_env()
     home.ensure()
     url = url_path_join(serverapp.connection_url, *PAGE_PATH)
-    write_private(home.signin_url_file, f"{url}\n".encode())
+    # With the server's PID, so the lab stops naming the page once this server is gone.
+    write_private(home.signin_url_file, json.dumps({"url": url, "pid": os.getpid()}).encode())

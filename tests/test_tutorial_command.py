@@ -132,3 +132,32 @@ def test_preflight_names_the_packages_a_learner_install_lacks(
     finding = preflight.check_packages()
     assert finding.blocks
     assert finding.text() == "✗ missing packages: nosuch.sub, nosuch2\n    → run: make install"
+
+
+def test_uninstall_removes_the_az_link_az_install_made(
+    machine: dict[str, str], tmp_path: Path
+) -> None:
+    import sysconfig
+
+    # A Python of its own, so the az link sits beside *its* executable, not this venv's.
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+    repo = Path(__file__).resolve().parents[1]
+    env = {**machine, "PYTHONPATH": f"{repo}{os.pathsep}{sysconfig.get_paths()['purelib']}"}
+    az = Path(machine["XDG_CACHE_HOME"]) / "podid-tutorial" / "az-venv" / "2.91.0" / "bin" / "az"
+    az.parent.mkdir(parents=True)
+    az.write_text("#!/bin/sh\n")
+    (venv / "bin" / "az").symlink_to(az)
+    code = "import sys; from podid_helpers.tutorial_cli import main; sys.exit(main())"
+    done = subprocess.run(
+        [str(venv / "bin" / "python"), "-c", code, "uninstall"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert any(
+        line.startswith("removed ") and "/bin/az" in line for line in done.stdout.splitlines()
+    )
+    assert not (venv / "bin" / "az").is_symlink()

@@ -87,6 +87,8 @@ class FreshLab:
             "admin key": home.admin_key(),
             "temp folder": str(self.root),
         }
+        if home.nmi_key_file.exists():  # the key every pod's IMDS secret is derived from
+            values["NMI key"] = home.nmi_key_file.read_text().strip()
         for label, path in (("port", home.port_file), ("IMDS port", home.imds_port_file)):
             if path.exists():
                 values[label] = f":{path.read_text().strip()}"

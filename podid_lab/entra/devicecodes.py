@@ -17,10 +17,10 @@ from typing import Literal
 from ..store import Document, Store
 
 COLLECTION = "entra.devicecodes"
-# Entra's user codes are 8 or 9 letters and digits, without look-alikes.
+# Entra's user codes are 8 or 9 letters and digits; the lab's leave out 0, 1, I and O, which a
+# learner typing the code could mix up.
 USER_CODE_ALPHABET = "".join(c for c in string.ascii_uppercase + string.digits if c not in "01IO")
 USER_CODE_LENGTH = 9
-USER_CODE = re.compile(rf"[{USER_CODE_ALPHABET}]{{{USER_CODE_LENGTH}}}")
 Answer = Literal["approved", "declined"]
 Status = Literal["pending", "approved", "declined", "unknown"]
 

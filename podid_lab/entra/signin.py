@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import html
 import json
+import os
 import secrets
 import time
 from collections.abc import Awaitable, Callable
@@ -135,11 +136,14 @@ def _user_tokens(request: Request, client_id: str, scope: str) -> dict[str, Any]
 
 
 def verification_uri(request: Request) -> str:
-    """Where the user approves a code: the owner's JupyterLab page if it said so, else the lab's."""
-    home = _lab(request).home
-    if home.signin_url_file.exists():
-        return home.signin_url_file.read_text().strip()
-    return f"{_origin(request)}{DEVICE_LOGIN_PATH}"
+    """Where the user approves a code: the page of the owner's running Jupyter server, else the
+    lab's own page (which says how)."""
+    try:
+        page = json.loads(_lab(request).home.signin_url_file.read_text())
+        os.kill(int(page["pid"]), 0)
+        return str(page["url"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return f"{_origin(request)}{DEVICE_LOGIN_PATH}"
 
 
 async def device_code(request: Request) -> Response:

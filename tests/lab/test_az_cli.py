@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import fcntl
 import os
 import re
 import shlex
-import shutil
 import subprocess
 import sys
 import time
@@ -18,34 +16,15 @@ import pytest
 import requests
 
 from podid_lab import ids
+from podid_lab.azinstall import az_venv, install_az
 from podid_lab.home import LabHome
 from podid_lab.server import start, stop
 
-# az pins its own SDK versions, so it lives in a virtual environment of its own, made once.
-AZ_CLI_VERSION = "2.91.0"
+from .az_shell import az_env_shell
+
 KUBECTL = "/usr/bin/kubectl"
-# Settings a learner's shell may carry that must not leak into az here.
-FOREIGN = re.compile(r"^(AZURE_|ARM_|MSAL_|REQUESTS_CA_BUNDLE$|SSL_CERT_FILE$|KUBECONFIG$|PODID_)")
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(1800)]
-
-
-def az_venv() -> Path:
-    """The cached environment holding azure-cli; built from PyPI on first use (about a minute)."""
-    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    venv = cache / "podid-tutorial" / "az-venv" / AZ_CLI_VERSION
-    stamp = venv / ".podid-complete"
-    venv.parent.mkdir(parents=True, exist_ok=True)
-    with open(venv.parent / f".{AZ_CLI_VERSION}.lock", "w") as lock:
-        # Two test runs at once must not build it into the same folder together.
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if not stamp.exists():
-            shutil.rmtree(venv, ignore_errors=True)
-            subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
-            pip = [str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet"]
-            subprocess.run([*pip, f"azure-cli=={AZ_CLI_VERSION}"], check=True)
-            stamp.touch()
-    return venv
 
 
 @dataclass
@@ -75,19 +54,6 @@ class Az:
         return self.run(f"{command} -o tsv", stderr, env).splitlines()
 
 
-def _shell_env(root: Path, home: LabHome) -> dict[str, str]:
-    """A clean learner's shell: az on PATH, its own HOME, nothing Azure-related set."""
-    bin_dir, user_home = root / "bin", root / "home"
-    bin_dir.mkdir()
-    user_home.mkdir()
-    (bin_dir / "az").symlink_to(az_venv() / "bin" / "az")
-    env = {k: v for k, v in os.environ.items() if not FOREIGN.match(k)}
-    env["PATH"] = f"{bin_dir}{os.pathsep}{env.get('PATH', '')}"
-    env["HOME"] = str(user_home)
-    env["PODID_LAB_HOME"] = str(home.root)
-    return env
-
-
 @pytest.fixture(scope="module")
 def az(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Az]:
     """A fresh lab, and a shell that ran `eval "$(podid-lab az-env)"` (signed in as the SP)."""
@@ -95,16 +61,7 @@ def az(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Az]:
     home = LabHome(root / "lab")
     start(home, port=0)
     try:
-        env = _shell_env(root, home)
-        done = subprocess.run(
-            ["bash", "-c", f'eval "$({sys.executable} -m podid_lab az-env)" && env -0'],
-            env=env,
-            capture_output=True,
-            timeout=120,
-            check=False,
-        )
-        assert done.returncode == 0 and done.stderr == b"", done.stderr.decode()
-        shell = dict(item.split("=", 1) for item in done.stdout.decode().split("\0") if item)
+        shell = az_env_shell(root, home)
         yield Az(home, shell, home.az_env_file.read_text())
     finally:
         stop(home)
@@ -116,6 +73,9 @@ def test_az_env_points_az_at_the_lab_and_signs_in_the_service_principal(az: Az) 
     assert az.env["REQUESTS_CA_BUNDLE"] == str(az.home.ca_cert)
     assert az.env["AZURE_CORE_INSTANCE_DISCOVERY"] == "false"
     assert az.env["AZURE_CORE_COLLECT_TELEMETRY"] == "false"
+    assert az.env["AZURE_EXTENSION_INDEX_URL"] == f"{origin}/_lab/az-extensions/index.json"
+    assert az.env["AZURE_EXTENSION_DIR"] == str(az.home.az_extension_dir)
+    assert az.env["KUBECONFIG"] == str(az.home.az_kubeconfig)
     assert "AzureCloud" not in az.script
     assert az.home.learner_secret() not in az.script  # read from its file, never printed
     endpoints = "[name, endpoints.resourceManager, endpoints.activeDirectory, "
@@ -262,7 +222,7 @@ def test_the_articles_cluster_identity_and_role_commands(az: Az, tmp_path: Path)
 
 
 def test_pod_identity_commands_are_not_in_core_az(az: Az) -> None:
-    """They come only from the aks-preview extension, which cannot be installed offline."""
+    """They come only from aks-preview (the lab's stand-in, not installed in this shell)."""
     assert "--enable-pod-identity" not in az.run("aks update --help")
     assert "pod-identity" not in az.run("aks --help")
 
@@ -298,3 +258,28 @@ def test_the_workload_id_commands(az: Az) -> None:
     assert listed == [f"fic-wi\t{subject}"]
 
     az.run("group delete --name rg-wi --yes")
+
+
+def _az_install(bin_dir: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "podid_lab", "az-install", "--bin", str(bin_dir)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+
+
+def test_az_install_puts_the_cached_az_in_a_folder_once(tmp_path: Path) -> None:
+    bin_dir = tmp_path / "bin"
+    done = _az_install(bin_dir)
+    assert done.returncode == 0, done.stderr
+    assert str(tmp_path) not in done.stdout  # no absolute path in what a learner sees
+    assert (bin_dir / "az").resolve() == (az_venv() / "bin" / "az").resolve()
+    assert install_az(bin_dir) == bin_dir / "az"  # again: nothing to do
+    foreign = tmp_path / "other"
+    foreign.mkdir()
+    (foreign / "az").write_text("#!/bin/sh\n")
+    refused = _az_install(foreign)
+    assert refused.returncode == 1 and "is not the tutorial's az" in refused.stderr
+    assert (foreign / "az").read_text() == "#!/bin/sh\n"

@@ -3,6 +3,7 @@ declines a device code through the lab's keyed route, and the lab names it in de
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import socket
@@ -145,3 +146,18 @@ def test_the_owner_approves_and_declines_on_the_page(own_azure: Azure, jupyter: 
     assert "<b>NOPE</b>" not in typo.text  # what the user typed is escaped
     odd = jupyter.page("POST", jupyter.token, user_code=flow["user_code"], answer="maybe")
     assert odd.status_code == 400
+
+
+def test_the_lab_stops_naming_a_page_whose_server_is_gone(
+    own_azure: Azure, jupyter: Jupyter
+) -> None:
+    written = own_azure.home.signin_url_file.read_text()
+    gone = subprocess.Popen(["true"])
+    gone.wait()
+    try:
+        page = {"url": f"{jupyter.url}/podid/signin", "pid": gone.pid}
+        own_azure.home.signin_url_file.write_text(json.dumps(page))
+        uri = _device_code(own_azure)["verification_uri"]
+        assert uri == f"{own_azure.info['authority_host']}/devicelogin"
+    finally:
+        own_azure.home.signin_url_file.write_text(written)

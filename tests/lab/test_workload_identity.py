@@ -495,6 +495,17 @@ def test_key_vault_challenge_and_secret_shape(migrated: World) -> None:
     assert secret.properties.vault_url == migrated.vault_uri.rstrip("/")
 
 
+def test_key_vault_refuses_a_body_nested_too_deep(migrated: World) -> None:
+    token = migrated.az.credential.get_token("https://vault.azure.net/.default").token
+    url = f"{migrated.vault_uri}secrets/too-deep?api-version=7.6"
+    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+    ca = migrated.az.info["ca_bundle"]
+    for body in (b"[" * 100_000, b'{"value":' * 100_000):
+        refused = requests.put(url, data=body, headers=headers, verify=ca, timeout=10)
+        assert refused.status_code == 400 and refused.json()["error"]["code"] == "BadParameter"
+    assert requests.get(url, headers=headers, verify=ca, timeout=10).status_code == 404
+
+
 def test_secrets_user_cannot_write(migrated: World) -> None:
     credential = migrated.workload_credential(
         migrated.identity.client_id, migrated.token_file("quick-start")
