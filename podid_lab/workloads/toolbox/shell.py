@@ -225,7 +225,7 @@ def _is_assignment(word: str) -> bool:
 
 def find_command(session: Session, name: str) -> Command | None:
     """The command a name (or a path on $PATH) runs in this image, if it has it."""
-    from .commands import COMMAND_TABLE
+    from .commands import COMMAND_TABLE  # here: the commands module imports this one (sh)
 
     base = posixpath.basename(name)
     folder = posixpath.dirname(name)
