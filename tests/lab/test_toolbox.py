@@ -234,6 +234,23 @@ def test_exec_into_the_distroless_demo_fails_as_on_a_node(world: World, tmp_path
     delete_pod(world, "exec-demo")
 
 
+def test_exec_needs_the_clusters_credentials(world: World, toolbox: str) -> None:
+    import websocket
+    import yaml
+
+    config = yaml.safe_load(world.kubeconfig.read_text())
+    server = config["clusters"][0]["cluster"]["server"].replace("https://", "wss://")
+    url = f"{server}/api/v1/namespaces/{NS}/pods/toolbox/exec?command=env&stdout=true"
+    ca = world.az.home.ca_cert
+    for header in ([], ["Authorization: Bearer not-the-token"]):
+        with pytest.raises(websocket.WebSocketBadStatusException) as refused:
+            websocket.create_connection(
+                url, header=header, subprotocols=["v5.channel.k8s.io"], sslopt={"ca_certs": str(ca)}
+            )
+        assert refused.value.status_code == 401
+        assert json.loads(refused.value.resp_body)["reason"] == "Unauthorized"
+
+
 KUBECTLS = Path("/usr/lib/google-cloud-sdk/bin")
 
 
