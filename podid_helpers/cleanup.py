@@ -17,12 +17,12 @@ from .lookups import (
     find_role_assignments,
     kube_errors,
     node_resource_group_id,
-    pod_identity_entry,
     tutorial_assignments,
 )
 from .manifests import DEMO_POD
 from .redact import display_path
 from .results import StepResult
+from .steps_identity import remove_pod_identity
 
 if TYPE_CHECKING:
     from .session import Session
@@ -52,20 +52,7 @@ def _remove_pod_and_pod_identity(session: Session, done: list[str]) -> None:
         with kube_errors():
             session.core_v1.delete_namespaced_pod(DEMO_POD, s.namespace)
         done.append(f"deleted pod {DEMO_POD!r} in namespace {s.namespace!r}")
-    if pod_identity_entry(cluster, s.pod_identity_name, s.namespace) is not None:
-        profile = cluster.pod_identity_profile
-        assert profile is not None  # it holds the entry
-        profile.user_assigned_identities = [
-            e
-            for e in profile.user_assigned_identities or []
-            if not (e.name == s.pod_identity_name and e.namespace == s.namespace)
-        ]
-        # As `az aks pod-identity delete`: drop the entry and PUT the cluster.
-        with azure_errors():
-            poller = session.containerservice.managed_clusters.begin_create_or_update(
-                s.resource_group, s.cluster_name, cluster
-            )
-            wait_for_poller(poller, f"removing pod identity {s.pod_identity_name}")
+    if remove_pod_identity(session, cluster):
         done.append(f"removed pod identity {s.pod_identity_name!r}")
 
 

@@ -45,10 +45,11 @@ DESCRIPTION = "created-by: podid-tutorial"
 
 @dataclass(frozen=True)
 class Section:
-    """One command and what it printed."""
+    """One command and what it printed (``prompt`` is ``>>>`` for a Python call)."""
 
     command: str
     lines: tuple[str, ...]
+    prompt: str = "$"
 
 
 @dataclass(frozen=True, repr=False)
@@ -63,7 +64,7 @@ class Symptom:
         """Return the terminal-like rendering (the same on every run with the same state)."""
         out: list[str] = []
         for section in self.sections:
-            out += [f"$ {section.command}", *(section.lines or ("(no output)",)), ""]
+            out += [f"{section.prompt} {section.command}", *(section.lines or ("(no output)",)), ""]
         if self.plain:
             out.append(f"In plain words: {self.plain}")
         if not self.seen:

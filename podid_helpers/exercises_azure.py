@@ -6,7 +6,6 @@ beside the learner's cluster or changes the subscription, a restore that undoes 
 
 from __future__ import annotations
 
-import json
 import time
 from typing import TYPE_CHECKING, Any
 
@@ -42,7 +41,7 @@ from .lookups import (
 )
 from .results import StepResult
 from .session import TAGS
-from .steps_identity import grant_identity_operator
+from .steps_identity import grant_identity_operator, put_pod_identity, remove_pod_identity
 from .steps_subscription import FEATURE_TIMEOUT, PROVIDER_TIMEOUT, feature_state, provider_state
 
 if TYPE_CHECKING:
@@ -73,17 +72,16 @@ def _operator_scope(session: Session) -> tuple[str, str]:
 
 
 def break_operator(session: Session) -> StepResult:
-    """Remove the cluster identity's Managed Identity Operator grant, then update the cluster."""
+    """Remove the cluster identity's Managed Identity Operator grant and the pod identity."""
     scope, grantee = _operator_scope(session)
-    removed = revoke(session, scope, grantee, MANAGED_IDENTITY_OPERATOR)
-    with azure_errors():
-        cluster = update_cluster(session)
+    revoked = revoke(session, scope, grantee, MANAGED_IDENTITY_OPERATOR)
+    removed = remove_pod_identity(session, require_cluster(session))
     return StepResult(
         step="break_operator",
-        changed=removed,
+        changed=revoked or removed,
         summary=f"removed {MANAGED_IDENTITY_OPERATOR} of the cluster identity over "
-        f"{session.settings.identity_name!r}, then updated the cluster (az aks update)",
-        details=(f"cluster provisioningState: {cluster.provisioning_state}",),
+        f"{session.settings.identity_name!r}, and pod identity "
+        f"{session.settings.pod_identity_name!r} (to be added again from a template)",
     )
 
 
@@ -93,44 +91,33 @@ def _entry(session: Session) -> Any:
 
 
 def symptom_operator(session: Session) -> Symptom:
-    """The pod identity's provisioning state and AKS's message, as ``az aks show`` prints them."""
+    """Adding the pod identity as a template or Terraform does (no grant first): AKS refuses."""
     s = session.settings
-    entry = _entry(session)
-    shown: dict[str, Any] = {}
-    if entry is not None:
-        info = entry.provisioning_info
-        error = getattr(getattr(info, "error", None), "error", None)
-        shown = {
-            "name": entry.name,
-            "namespace": entry.namespace,
-            "provisioningState": plain(entry.provisioning_state),
-            "provisioningInfo": {"error": {"error": {"code": error.code, "message": error.message}}}
-            if error is not None
-            else None,
-        }
-    command = (
-        f"az aks show -g {s.resource_group} -n {s.cluster_name} --query "
-        '"podIdentityProfile.userAssignedIdentities[].{name:name, namespace:namespace, '
-        'provisioningState:provisioningState, provisioningInfo:provisioningInfo}"'
+    cluster, identity = require_cluster(session), require_identity(session)
+    error = refusal(lambda: put_pod_identity(session, cluster, identity))
+    call = (
+        f"aks.managed_clusters.begin_create_or_update({s.resource_group!r}, {s.cluster_name!r}, "
+        f"cluster)  # podIdentityProfile + {s.pod_identity_name}, nothing granted"
     )
+    lines = tuple(str(error).splitlines()) if error is not None else ("(accepted)",)
     return Symptom(
-        sections=(Section(command, tuple(json.dumps([shown], indent=2).splitlines())),),
-        seen=shown.get("provisioningState") == "Failed",
+        sections=(Section(call, lines, prompt=">>>"),),
+        seen=error is not None and "no assignment permission" in str(error),
     )
 
 
 def fix_operator(session: Session) -> StepResult:
-    """Grant Managed Identity Operator to the cluster identity, then update the cluster again."""
+    """Grant Managed Identity Operator to the cluster identity, then add the pod identity."""
     granted = grant_identity_operator(session)
     with azure_errors():
-        update_cluster(session)
+        _, existed = put_pod_identity(session, require_cluster(session), require_identity(session))
     entry = _entry(session)
     return StepResult(
         step="fix_operator",
-        changed=granted.changed,
+        changed=granted.changed or not existed,
         summary=granted.summary,
         details=(
-            "updated the cluster (az aks update): AKS assigned the identity again",
+            "added the pod identity again (the template, deployed once more)",
             f"pod identity provisioningState: {plain(entry.provisioning_state) if entry else None}",
         ),
     )
@@ -163,7 +150,7 @@ def checks_operator(session: Session) -> list[CheckResult]:
             "pod identity provisioningState",
             plain(entry.provisioning_state) if entry is not None else "no such pod identity",
             "Assigned",
-            hint="after granting, update the cluster so AKS tries again",
+            hint="after granting, add the pod identity again",
         ),
         CheckResult.compare(
             f"identity {s.identity_name} on the node scale sets",

@@ -158,23 +158,82 @@ def grant_identity_operator(session: Session) -> StepResult:
 
 
 def _put_cluster(session: Session, cluster: ManagedCluster, what: str) -> ManagedCluster:
+    """PUT the cluster back and wait, showing its provisioning state (errors as the SDK's)."""
     s = session.settings
 
     def state() -> str | None:
         found = find_cluster(session)
         return found.provisioning_state if found is not None else None
 
+    poller = session.containerservice.managed_clusters.begin_create_or_update(
+        s.resource_group, s.cluster_name, cluster
+    )
+    return wait_for_poller(poller, what, state)
+
+
+def put_pod_identity(
+    session: Session, cluster: ManagedCluster, identity: Any
+) -> tuple[ManagedCluster, bool]:
+    """Add the pod identity entry to the cluster and wait, granting nothing first (as an ARM
+    template does); (the cluster, whether the entry was there already). AKS's refusal comes as
+    the SDK's error."""
+    from azure.mgmt.containerservice import models as m
+
+    s = session.settings
+    wanted = m.UserAssignedIdentity(
+        resource_id=str(identity.id),
+        client_id=str(identity.client_id),
+        object_id=str(identity.principal_id),
+    )
+    entry = pod_identity_entry(cluster, s.pod_identity_name, s.namespace)
+    if entry is not None and _same_identity(entry.identity, wanted):
+        return cluster, True
+    profile = cluster.pod_identity_profile
+    if profile is None or not profile.enabled:
+        raise StepOrderError(
+            STEP_ENABLE,
+            "The pod identity addon is not enabled for this managed cluster yet "
+            f"(cluster {s.cluster_name!r})",
+        )
+    profile.user_assigned_identities = [
+        *_other_entries(session, profile),
+        m.ManagedClusterPodIdentity(
+            name=s.pod_identity_name, namespace=s.namespace, identity=wanted
+        ),
+    ]
+    return _put_cluster(session, cluster, f"adding pod identity {s.pod_identity_name}"), False
+
+
+def _other_entries(session: Session, profile: Any) -> list[Any]:
+    """The profile's pod identities other than the learner's."""
+    s = session.settings
+    return [
+        e
+        for e in profile.user_assigned_identities or []
+        if not (e.name == s.pod_identity_name and e.namespace == s.namespace)
+    ]
+
+
+def remove_pod_identity(session: Session, cluster: ManagedCluster) -> bool:
+    """Do what ``az aks pod-identity delete`` does: drop the entry, PUT the cluster, wait.
+
+    False if the cluster has no such entry."""
+    s = session.settings
+    if pod_identity_entry(cluster, s.pod_identity_name, s.namespace) is None:
+        return False
+    profile = cluster.pod_identity_profile
+    assert profile is not None  # it holds the entry
+    profile.user_assigned_identities = _other_entries(session, profile)
     with azure_errors():
         poller = session.containerservice.managed_clusters.begin_create_or_update(
             s.resource_group, s.cluster_name, cluster
         )
-        return wait_for_poller(poller, what, state)
+        wait_for_poller(poller, f"removing pod identity {s.pod_identity_name}")
+    return True
 
 
 def add_pod_identity(session: Session, *, propagation_wait: float = PROPAGATION_WAIT) -> StepResult:
     """Do what ``az aks pod-identity add`` does: grant, wait, then add the pod identity."""
-    from azure.mgmt.containerservice import models as m
-
     s = session.settings
     cluster = require_cluster(session)
     if not pod_identity_enabled(cluster):
@@ -192,29 +251,9 @@ def add_pod_identity(session: Session, *, propagation_wait: float = PROPAGATION_
             live.show("granted")
             time.sleep(propagation_wait)
     # 2. The pod identity entry: name, namespace and the identity; AKS makes the objects.
-    wanted = m.UserAssignedIdentity(
-        resource_id=str(identity.id),
-        client_id=str(identity.client_id),
-        object_id=str(identity.principal_id),
-    )
+    with azure_errors():
+        cluster, same = put_pod_identity(session, cluster, identity)
     entry = pod_identity_entry(cluster, s.pod_identity_name, s.namespace)
-    same = entry is not None and _same_identity(entry.identity, wanted)
-    if not same:
-        profile = cluster.pod_identity_profile
-        assert profile is not None  # enabled, checked above
-        others = [
-            e
-            for e in profile.user_assigned_identities or []
-            if not (e.name == s.pod_identity_name and e.namespace == s.namespace)
-        ]
-        profile.user_assigned_identities = [
-            *others,
-            m.ManagedClusterPodIdentity(
-                name=s.pod_identity_name, namespace=s.namespace, identity=wanted
-            ),
-        ]
-        cluster = _put_cluster(session, cluster, f"adding pod identity {s.pod_identity_name}")
-        entry = pod_identity_entry(cluster, s.pod_identity_name, s.namespace)
     state = plain(entry.provisioning_state) if entry is not None else None
     if state == "Failed":
         info = entry.provisioning_info if entry is not None else None

@@ -7,7 +7,7 @@ import shlex
 from . import ids
 from .arm.metadata import CLOUD_NAME
 from .azext import INDEX_PATH
-from .home import LabHome, write_public
+from .home import LabHome, write_private
 
 # The list-shaped metadata version: the one az reads through ARM_CLOUD_METADATA_URL.
 METADATA_API_VERSION = "2019-05-01"
@@ -62,7 +62,7 @@ def az_env_script(home: LabHome, port: int) -> str:
 def write_az_env(home: LabHome, port: int) -> str:
     """Write the snippet to the lab's home (to be sourced later) and return it."""
     script = az_env_script(home, port)
-    write_public(home.az_env_file, script.encode())
+    write_private(home.az_env_file, script.encode())
     # az caches the cloud metadata, port included: a lab on another port must be asked afresh.
     (home.az_config_dir / "cloudEndpoints.json").unlink(missing_ok=True)
     return script

@@ -16,8 +16,9 @@ from . import ids, knobs
 from .admin import ADMIN_HEADER
 from .azcli import write_az_env
 from .azinstall import AZ_CLI_VERSION, install_az
-from .home import LabHome
-from .server import LabError, serve, ssl_context, start, status, stop
+from .home import HomeError, LabHome
+from .knobs import time_scale_line
+from .server import LabError, health, serve, ssl_context, start, status, stop
 
 
 def connection_info(home: LabHome, port: int) -> dict[str, Any]:
@@ -240,12 +241,11 @@ def main(argv: list[str] | None = None) -> int:
             print("lab stopped" if stop(home) else "lab was not running")
         elif args.command == "status":
             st = status(home)
-            print(
-                f"running (pid {st.pid}) at https://127.0.0.1:{st.port}"
-                if st.running
-                else "stopped"
-            )
-            return 0 if st.running else 3
+            if not st.running or st.port is None:
+                print("stopped")
+                return 3
+            print(f"running (pid {st.pid}) at https://127.0.0.1:{st.port}")
+            print(time_scale_line((health(home, st.port) or {}).get("knobs", {})))
         elif args.command == "reset":
             cmd_reset(home)
         elif args.command == "env":
@@ -260,7 +260,7 @@ def main(argv: list[str] | None = None) -> int:
             cmd_exercises(home, args.json, args.clear)
         elif args.command == "signin":
             print(answer_signin(home, args.answer, args.code))
-    except (LabError, urllib.error.URLError, FileExistsError) as exc:
+    except (LabError, HomeError, urllib.error.URLError, FileExistsError) as exc:
         print(f"podid-lab: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

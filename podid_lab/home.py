@@ -4,10 +4,16 @@ from __future__ import annotations
 
 import os
 import secrets
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
 DEFAULT_PORT = 47443
+_FOLDERS = ("ca", "keys", "run", "kubeconfigs", "az")
+
+
+class HomeError(Exception):
+    """The lab's home is not safe to use (another user could change it)."""
 
 
 @dataclass(frozen=True)
@@ -109,12 +115,15 @@ class LabHome:
         return self.root / "az" / "env.sh"
 
     def ensure(self) -> None:
-        """Create the folder tree; private folders are 0700."""
-        for sub in ("", "ca", "keys", "run", "kubeconfigs"):
-            path = self.root / sub
-            path.mkdir(parents=True, exist_ok=True)
-            if sub in ("keys", "kubeconfigs"):
-                path.chmod(0o700)
+        """Create the folder tree, or bring an existing one up to date, private to this user
+        whatever the umask: every folder 0700, no file open to group or others (the state, logs,
+        kubeconfigs and az's files hold tokens and secrets; the lab writes its own 0600). A home
+        other users can write is refused."""
+        check_not_shared(self.root)
+        self.root.mkdir(mode=0o700, parents=True, exist_ok=True)
+        for sub in _FOLDERS:
+            (self.root / sub).mkdir(mode=0o700, exist_ok=True)
+        make_private(self.root)
 
     def learner_secret(self) -> str:
         """The learner service principal's client secret, made once and kept across resets."""
@@ -123,6 +132,54 @@ class LabHome:
     def admin_key(self) -> str:
         """The key the admin routes that change state require."""
         return read_or_create_secret(self.admin_key_file)
+
+
+def check_not_shared(root: Path) -> None:
+    """Refuse a home that belongs to another user or that others can write (or whose folder
+    lets others swap it), with what to do instead."""
+    if root.exists():
+        info = root.stat()
+        if info.st_uid != os.geteuid():
+            raise HomeError(
+                f"the lab's home {root} belongs to another user (uid {info.st_uid}); use a "
+                "home of your own: set PODID_LAB_HOME to a folder you own, or unset it"
+            )
+        if info.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+            raise HomeError(
+                f"the lab's home {root} can be written by other users (mode "
+                f"{stat.S_IMODE(info.st_mode):04o}); if it is yours, run: chmod 700 {root}"
+            )
+    parent = root.parent
+    while not parent.exists():
+        parent = parent.parent
+    mode = parent.stat().st_mode
+    if mode & stat.S_IWOTH and not mode & stat.S_ISVTX:
+        raise HomeError(
+            f"the lab's home {root} is in {parent}, which every user can write (and so swap "
+            "the home for their own); set PODID_LAB_HOME to a folder only you can write"
+        )
+
+
+def make_private(root: Path) -> None:
+    """Folders 0700, and nothing below `root` left to group or others (a home made before this
+    rule is upgraded; a file keeps its owner's bits, so az's extensions stay as az made them)."""
+    root.chmod(0o700)
+    for folder, dirs, files in os.walk(root):
+        for name in dirs:
+            os.chmod(os.path.join(folder, name), 0o700, follow_symlinks=False)
+        for name in files:
+            path = os.path.join(folder, name)
+            mode = os.lstat(path).st_mode
+            if not stat.S_ISLNK(mode) and mode & 0o077:
+                os.chmod(path, stat.S_IMODE(mode) & 0o700)
+
+
+def open_private_log(path: Path) -> int:
+    """A descriptor appending to `path`, created 0600 (a log may hold names and IDs)."""
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    os.fchmod(fd, 0o600)
+    return fd
 
 
 def write_private(path: Path, data: bytes) -> None:
@@ -135,15 +192,6 @@ def write_private(path: Path, data: bytes) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
-    os.replace(tmp, path)
-
-
-def write_public(path: Path, data: bytes) -> None:
-    """Write a non-secret file atomically (mode 0644)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_bytes(data)
-    tmp.chmod(0o644)
     os.replace(tmp, path)
 
 

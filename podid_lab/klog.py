@@ -14,6 +14,8 @@ def line(severity: str, source: str, message: str, now: float | None = None) -> 
     now = time.time() if now is None else now
     stamp = time.strftime("%m%d %H:%M:%S", time.gmtime(now))
     micros = int((now % 1) * 1_000_000)
+    # klog ends a line with a newline only if the message has none (an HTTP body often does).
+    message = message.removesuffix("\n")
     return f"{severity}{stamp}.{micros:06d} {_PID:7d} {source}] {message}"
 
 

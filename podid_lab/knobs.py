@@ -6,7 +6,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from .home import LabHome, write_public
+from .home import LabHome, write_private
 
 
 @dataclass(frozen=True)
@@ -17,6 +17,12 @@ class Knob:
     default: float | int | bool
     help: str
 
+
+# go-autorest adal's retryForIMDS waits after each of its five attempts at a retried status:
+# the delay grows by 2^attempt seconds and is capped at 60 s (112 s per failed call). At 1/16 a
+# learner waits 7 s and the log keeps the same lines, in the same order.
+ADAL_IMDS_WAITS = (2.0, 6.0, 14.0, 30.0, 60.0)
+TIME_SCALE = 0.0625
 
 KNOBS: tuple[Knob, ...] = (
     Knob("retry_after_seconds", 1, "Retry-After sent with long-running operations"),
@@ -33,6 +39,11 @@ KNOBS: tuple[Knob, ...] = (
     Knob("pod_termination_seconds", 1.0, "longest a running pod takes to terminate when deleted"),
     Knob("max_body_bytes", 4 * 1024 * 1024, "largest request body accepted"),
     Knob("token_lifetime_seconds", 3599, "lifetime of access tokens the lab issues"),
+    Knob(
+        "time_scale",
+        TIME_SCALE,
+        "lab seconds per real second of adal's IMDS retry waits (1 = Azure's own rhythm)",
+    ),
 )
 
 _BY_NAME = {knob.name: knob for knob in KNOBS}
@@ -85,4 +96,14 @@ def load(home: LabHome) -> dict[str, Any]:
 def save(home: LabHome, values: dict[str, Any]) -> None:
     """Persist the knobs that differ from their defaults."""
     changed = {k: v for k, v in values.items() if _BY_NAME[k].default != v}
-    write_public(home.knobs_file, (json.dumps(changed, indent=2, sort_keys=True) + "\n").encode())
+    write_private(home.knobs_file, (json.dumps(changed, indent=2, sort_keys=True) + "\n").encode())
+
+
+def time_scale_line(values: dict[str, Any]) -> str:
+    """How the lab compresses adal's retry waits, in one line (for `podid-lab status`)."""
+    scale = float(values.get("time_scale", TIME_SCALE))
+    per_call = sum(ADAL_IMDS_WAITS) * scale
+    return (
+        f"time scale {scale:g}: adal's IMDS retry waits ({sum(ADAL_IMDS_WAITS):g} s per failed "
+        f"call on Azure) take {per_call:g} s here"
+    )

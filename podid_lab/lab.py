@@ -186,4 +186,5 @@ class Lab:
                 "rbac": True,
             },
             "knobs": dict(self.knobs),
+            "time_scale": knobs.time_scale_line(self.knobs),
         }

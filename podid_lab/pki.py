@@ -10,7 +10,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from .home import LabHome, write_private, write_public
+from .home import LabHome, write_private
 
 _KEY_SIZE = 2048
 
@@ -84,7 +84,7 @@ def _make_ca(home: LabHome) -> None:
         .sign(key, hashes.SHA256())
     )
     write_private(home.ca_key, private_key_pem(key))
-    write_public(home.ca_cert, cert.public_bytes(serialization.Encoding.PEM))
+    write_private(home.ca_cert, cert.public_bytes(serialization.Encoding.PEM))
     # A new CA invalidates any server certificate signed by an old one.
     home.server_cert.unlink(missing_ok=True)
 
@@ -119,4 +119,4 @@ def _make_server_cert(home: LabHome) -> None:
         .sign(ca_key, hashes.SHA256())
     )
     write_private(home.server_key, private_key_pem(key))
-    write_public(home.server_cert, cert.public_bytes(serialization.Encoding.PEM))
+    write_private(home.server_cert, cert.public_bytes(serialization.Encoding.PEM))

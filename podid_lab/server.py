@@ -16,7 +16,7 @@ import urllib.request
 from dataclasses import dataclass
 from typing import Any
 
-from .home import DEFAULT_PORT, LabHome, write_public
+from .home import DEFAULT_PORT, HomeError, LabHome, open_private_log, write_private
 
 READY_TIMEOUT = 20.0
 
@@ -44,29 +44,50 @@ def configured_port() -> int:
     return int(raw)
 
 
-def _listen(port: int, variable: str) -> socket.socket:
-    """A TCP socket bound to 127.0.0.1:`port` (0 = any free port)."""
+def _bind(port: int) -> socket.socket:
+    """A TCP socket bound to 127.0.0.1:`port` (0 = any free port); OSError if it is taken."""
     # proto=IPPROTO_TCP lets asyncio set TCP_NODELAY on accepted connections; without it a
     # response's body waits ~40 ms behind its headers (Nagle + delayed ACK).
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         sock.bind(("127.0.0.1", port))
-    except OSError as exc:
+    except OSError:
         sock.close()
+        raise
+    return sock
+
+
+def _listen(port: int, variable: str) -> socket.socket:
+    """A socket on a port the learner chose: taken means a clear error saying what to do."""
+    try:
+        return _bind(port)
+    except OSError as exc:
         raise LabError(
             f"cannot listen on 127.0.0.1:{port}: {exc.strerror}; is another lab running? "
             f"Set {variable} to another port, or 0 for any free one."
         ) from None
-    return sock
 
 
-def imds_port(https_port: int) -> int:
-    """`PODID_LAB_IMDS_PORT`, else the port after the HTTPS one (any free one if that is 0)."""
+def _listen_imds(home: LabHome, https_port: int) -> socket.socket:
+    """The IMDS socket: `PODID_LAB_IMDS_PORT` if set (it must be free); else the port this lab
+    had on the same HTTPS port before, or the one after the HTTPS port, or any free one.
+
+    Only the lab's own pods are told the IMDS port, so when a derived port is taken (another
+    program's connection may hold it between a stop and a restart) any free one serves as well.
+    """
     raw = os.environ.get("PODID_LAB_IMDS_PORT", "")
     if raw.isdigit():
-        return int(raw)
-    return https_port + 1 if https_port else 0
+        return _listen(int(raw), "PODID_LAB_IMDS_PORT")
+    candidates = []
+    if https_port and _read_int(home.port_file) == https_port:
+        candidates.append(_read_int(home.imds_port_file))
+    candidates.append(https_port + 1 if 0 < https_port < 65535 else None)
+    for port in candidates:
+        if port:
+            with contextlib.suppress(OSError):
+                return _bind(port)
+    return _bind(0)
 
 
 def serve(home: LabHome, port: int | None = None) -> None:
@@ -78,13 +99,17 @@ def serve(home: LabHome, port: int | None = None) -> None:
 
     from .app import build_app
     from .keyvault.listeners import uvicorn_opener
+    from .kubelet.proctree import become_subreaper
     from .lab import Lab
     from .nmi.http import build_imds_app
 
+    os.umask(0o077)  # whatever the lab (or SQLite, or az) creates in its home is private
     home.ensure()
+    # Orphans of pod processes come to the lab, which ends them (see kubelet.process).
+    become_subreaper()
     wanted = configured_port() if port is None else port
     sock = _listen(wanted, "PODID_LAB_PORT")
-    imds_sock = _listen(imds_port(wanted), "PODID_LAB_IMDS_PORT")
+    imds_sock = _listen_imds(home, wanted)
     bound, imds_bound = sock.getsockname()[1], imds_sock.getsockname()[1]
     lab = Lab(home)
     lab.origin = f"https://127.0.0.1:{bound}"
@@ -121,9 +146,9 @@ def serve(home: LabHome, port: int | None = None) -> None:
             imds.should_exit = True
             await imds_task
 
-    write_public(home.port_file, f"{bound}\n".encode())
-    write_public(home.imds_port_file, f"{imds_bound}\n".encode())
-    write_public(home.pid_file, f"{os.getpid()}\n".encode())
+    write_private(home.port_file, f"{bound}\n".encode())
+    write_private(home.imds_port_file, f"{imds_bound}\n".encode())
+    write_private(home.pid_file, f"{os.getpid()}\n".encode())
     try:
         asyncio.run(run_both())
     finally:
@@ -185,12 +210,16 @@ def start(home: LabHome, port: int | None = None) -> Status:
     current = status(home)
     if current.running:
         return current
-    home.ensure()
+    try:
+        home.ensure()
+    except HomeError as exc:
+        raise LabError(str(exc)) from None
     home.pid_file.unlink(missing_ok=True)
     env = {**os.environ, "PODID_LAB_HOME": str(home.root)}
     if port is not None:
         env["PODID_LAB_PORT"] = str(port)
-    log = open(home.log_file, "ab")  # noqa: SIM115 - handed to the child process
+    log = os.fdopen(open_private_log(home.log_file), "ab")
+    log_start = log.tell()
     proc = subprocess.Popen(
         [sys.executable, "-m", "podid_lab", "serve"],
         stdin=subprocess.DEVNULL,
@@ -204,7 +233,9 @@ def start(home: LabHome, port: int | None = None) -> Status:
     deadline = time.monotonic() + READY_TIMEOUT
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise LabError(f"the lab exited with code {proc.returncode}; see {home.log_file}")
+            exited = f"the lab exited with code {proc.returncode}; see {home.log_file}"
+            reason = _startup_error(home, log_start)
+            raise LabError(f"{reason} ({exited})" if reason else exited)
         pid = _read_int(home.pid_file)
         port_now = _read_int(home.port_file)
         if pid == proc.pid and port_now and health(home, port_now, timeout=1.0):
@@ -212,6 +243,18 @@ def start(home: LabHome, port: int | None = None) -> Status:
         time.sleep(0.05)
     proc.kill()
     raise LabError(f"the lab did not become ready in {READY_TIMEOUT:.0f} s; see {home.log_file}")
+
+
+def _startup_error(home: LabHome, offset: int) -> str | None:
+    """The error a lab that failed to start wrote to its log (`podid-lab: ...`), if any."""
+    try:
+        with open(home.log_file, "rb") as fh:
+            fh.seek(offset)
+            lines = fh.read().decode("utf-8", "replace").splitlines()
+    except OSError:
+        return None
+    errors = [line.removeprefix("podid-lab: ") for line in lines if line.startswith("podid-lab: ")]
+    return errors[-1] if errors else None
 
 
 def stop(home: LabHome, timeout: float = 10.0) -> bool:

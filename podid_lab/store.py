@@ -9,6 +9,7 @@ a response is sent, so a `kill -9` loses no acknowledged write.
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -32,6 +33,10 @@ class Store:
     """Collections of JSON documents with prefix scans, backed by one SQLite file."""
 
     def __init__(self, path: Path | str) -> None:
+        # Created 0600 before SQLite opens it: SQLite gives its -wal and -shm files the
+        # database's mode, and the documents hold tokens and secret values.
+        os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
+        os.chmod(path, 0o600)
         self._db = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=FULL")

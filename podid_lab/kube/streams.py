@@ -13,7 +13,6 @@ import asyncio
 import contextlib
 import hmac
 import json
-import signal
 from typing import TYPE_CHECKING, Any
 
 from starlette.responses import JSONResponse
@@ -205,7 +204,7 @@ async def _exec(
         _feed(channels.websocket, process, stdin=stdin, close_input_on_end=True)
     )
     # A client that leaves ends its command, as the kubelet's streaming server does.
-    feeder.add_done_callback(lambda _: process.signal(signal.SIGKILL))
+    feeder.add_done_callback(lambda _: process.kill())
     try:
         await asyncio.gather(
             _copy(process.read_output, channels, STDOUT),
@@ -214,7 +213,7 @@ async def _exec(
         code = await process.wait()
     finally:
         if process.process.returncode is None:  # the client went away first
-            process.signal(signal.SIGKILL)
+            process.kill()
         process.release()
         feeder.cancel()
     await channels.finish(exit_status(command, code))

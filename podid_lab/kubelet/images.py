@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass
 
 from .. import klog
 from ..workloads.toolbox import COMMANDS
 from ..workloads.toolbox.net import CURL_VERSION
 
-_TOOLBOX = (sys.executable, "-m", "podid_lab.workloads.toolbox")
+_TOOLBOX = "podid_lab.workloads.toolbox"
 
 
 @dataclass(frozen=True)
@@ -18,12 +17,15 @@ class Image:
 
     repository: str
     tags: tuple[str, ...]
-    # argv prefix of the process that stands in for the image's entrypoint; None when the lab
-    # itself plays the component (NMI is the lab's own /nmi endpoint).
-    program: tuple[str, ...] | None
+    # The Python module that stands in for the image's entrypoint (run in the pod's context by
+    # `process.start_in_pod`); None when the lab itself plays the component (NMI is the lab's
+    # own /nmi endpoint).
+    module: str | None
     startup_log: tuple[tuple[str, str], ...] = ()
-    # Images the toolbox plays: their ENTRYPOINT and CMD, and the commands on their $PATH. The
-    # program then receives the container's whole command line, as a container runtime builds it.
+    # Images the toolbox plays: its flavor (the module's first argument), their ENTRYPOINT and
+    # CMD, and the commands on their $PATH. The module then receives the container's whole
+    # command line, as a container runtime builds it.
+    flavor: str = ""
     entrypoint: tuple[str, ...] = ()
     cmd: tuple[str, ...] = ()
     commands: tuple[str, ...] = ()
@@ -32,35 +34,36 @@ class Image:
         """The image references (`repository:tag`) the lab accepts for it."""
         return [f"{self.repository}:{tag}" for tag in self.tags]
 
-    def argv(self, command: list[str], args: list[str]) -> list[str]:
-        """The process's argv: `command` replaces ENTRYPOINT (and drops CMD), `args` replace CMD."""
-        assert self.program is not None
+    def container_args(self, command: list[str], args: list[str]) -> list[str]:
+        """The module's arguments: `command` replaces ENTRYPOINT (and drops CMD), `args` replace
+        CMD."""
         if not self.commands:
-            return [*self.program, *args]  # the image's one binary, given the pod's args
+            return args  # the image's one binary, given the pod's args
         line = command or list(self.entrypoint)
         line += args if (args or command) else list(self.cmd)
-        return [*self.program, *line]
+        return [self.flavor, *line]
 
-    def exec_argv(self, command: list[str]) -> list[str] | None:
-        """What `kubectl exec` runs for a command, or None when the image does not have it."""
+    def exec_args(self, command: list[str]) -> list[str] | None:
+        """The module's arguments for a `kubectl exec` command, or None when the image does not
+        have that command."""
         name = command[0] if command else ""
         folder, _, base = name.rpartition("/")
-        if self.program is None or base not in self.commands:
+        if self.module is None or base not in self.commands:
             return None
         if folder and folder not in ("/bin", "/usr/bin", "/sbin", "/usr/sbin", "/usr/local/bin"):
             return None
-        return [*self.program, *command]
+        return [self.flavor, *command]
 
 
 DEMO = Image(
     repository="mcr.microsoft.com/oss/azure/aad-pod-identity/demo",
     tags=("v1.6.3",),
-    program=(sys.executable, "-m", "podid_lab.workloads.demo"),
+    module="podid_lab.workloads.demo",
 )
 NMI = Image(
     repository="mcr.microsoft.com/oss/azure/aad-pod-identity/nmi",
     tags=("v1.8.18", "v1.8.17"),
-    program=None,
+    module=None,
     startup_log=(
         ("main.go:47", "starting nmi process. Version: v1.8.18. Build date: 2024-01-23-00:00"),
         ("main.go:83", "running NMI in namespaced mode: true"),
@@ -73,12 +76,13 @@ NMI = Image(
 MSAL_GO = Image(
     repository="ghcr.io/azure/azure-workload-identity/msal-go",
     tags=("latest",),
-    program=(sys.executable, "-m", "podid_lab.workloads.msal_go"),
+    module="podid_lab.workloads.msal_go",
 )
 CURL = Image(
     repository="curlimages/curl",
     tags=("latest", CURL_VERSION),
-    program=(*_TOOLBOX, "curl"),
+    module=_TOOLBOX,
+    flavor="curl",
     entrypoint=("/entrypoint.sh",),
     cmd=("curl",),
     commands=COMMANDS["curl"],
@@ -86,7 +90,8 @@ CURL = Image(
 BUSYBOX = Image(
     repository="busybox",
     tags=("latest", "1.28", "1.36", "1.37"),
-    program=(*_TOOLBOX, "busybox"),
+    module=_TOOLBOX,
+    flavor="busybox",
     cmd=("sh",),
     commands=COMMANDS["busybox"],
 )

@@ -1,17 +1,17 @@
 """The lab's kubelet: runs pods whose image it knows as real processes, and reports on them.
 
-Processes start in the pod's context (stdio.start_with_stdio): the container's own processes
-and `kubectl exec`'s; `kubectl attach` reads and feeds the container's process. The curl and
-busybox images run the toolbox (workloads.toolbox) with the container's command line.
-
-A pod scheduled to a node starts at once: its containers' processes get the pod's environment
-(downward API included) and reach "IMDS" through `AZURE_POD_IDENTITY_AUTHORITY_HOST`, which
-points at the pod's own NMI endpoint (its secret is in no pod field: see nmi.secrets). Output
-becomes the container's log; phase and container statuses follow the process (Running, then
-CrashLoopBackOff with back-off when it exits). Images the lab cannot run end in ErrImagePull /
-ImagePullBackOff with an event naming those it can. Deleting a pod, its namespace or its cluster
-ends its processes; so does the lab's exit (a parent-death signal on Linux, and a watchdog in the
-workload elsewhere); a restarted lab starts its running pods again.
+A pod scheduled to a node starts at once: its containers' processes (see `process`: isolated
+interpreters that receive the pod's environment as data) get the pod's environment (downward API
+included) and reach "IMDS" through `AZURE_POD_IDENTITY_AUTHORITY_HOST`, which points at the pod's
+own NMI endpoint (its secret is in no pod field: see nmi.secrets). `kubectl exec` processes start
+the same way, in a running container's context, with pipes or a terminal (`stdio`); `kubectl
+attach` reads and feeds the container's own process. The curl and busybox images run the toolbox
+(workloads.toolbox) with the container's command line. Output becomes the container's log;
+phase and container statuses follow the process (Running, then CrashLoopBackOff with back-off
+when it exits). Images the lab cannot run end in ErrImagePull / ImagePullBackOff with an event
+naming those it can. Deleting a pod, its namespace or its cluster ends its processes (execs
+included) and everything they started; so does the lab's exit (each supervisor hears of it and
+takes its tree down); a restarted lab starts its running pods again.
 """
 
 from __future__ import annotations
@@ -19,10 +19,8 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import os
 import re
 import shutil
-import signal
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,6 +32,7 @@ from ..kube.models import Cluster
 from ..kube.objects import timestamp
 from ..store import Document
 from . import images
+from .process import KILL_AFTER_SECONDS, PodProcess, sweep_orphans
 from .stdio import ProcessIO, start_with_stdio
 
 if TYPE_CHECKING:
@@ -47,15 +46,15 @@ BACKOFF_BASE_SECONDS = 10.0
 BACKOFF_MAX_SECONDS = 300.0
 PULL_BACKOFF_SECONDS = 1.0
 _VAR_REF = re.compile(r"\$\(([A-Za-z_][A-Za-z0-9_]*)\)")
-PROJECT_ROOT = str(Path(__file__).resolve().parents[2])
+# A container's PATH when its image sets none (the default of Docker and containerd).
+CONTAINER_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 # The kubelet rotates a projected token once 80% of its lifetime has passed (or after 24 h).
 TOKEN_REFRESH_FRACTION = 0.8
 TOKEN_REFRESH_MAX_SECONDS = 86400.0
 
 
-# What a container of a toolbox image sees besides its own env: the image's PATH and HOME, and
-# the `kubernetes` service's variables (enableServiceLinks; AKS's service IP 10.0.0.1).
-CONTAINER_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+# What a container of a toolbox image shows besides its own env: the image's HOME, and the
+# `kubernetes` service's variables (enableServiceLinks; AKS's service IP 10.0.0.1).
 SERVICE_ENV = {
     "KUBERNETES_SERVICE_PORT": "443",
     "KUBERNETES_SERVICE_PORT_HTTPS": "443",
@@ -81,13 +80,6 @@ class Container:
     # Attached clients (`kubectl attach`, `run -it`): each gets the output from now on.
     listeners: list[asyncio.Queue[bytes]] = field(default_factory=list, repr=False)
     partial: bytes = b""  # output after the last newline, not yet a log line
-    # `kubectl exec` processes in this container: they end with it, as in a real runtime.
-    execs: list[ProcessIO] = field(default_factory=list, repr=False)
-
-    def running(self) -> list[ProcessIO]:
-        """The container's process and its exec'd ones that have not exited."""
-        candidates = [self.process, *self.execs] if self.process is not None else self.execs
-        return [p for p in candidates if p.process.returncode is None]
 
 
 @dataclass
@@ -146,6 +138,17 @@ class PodRuntime:
         self._next_start: dict[tuple[str, str, str, str], float] = {}
         # (cluster key, namespace, pod) -> its projected tokens with an audience of their own.
         self._tokens: dict[tuple[str, str, str], list[ProjectedToken]] = {}
+        # (cluster key, namespace, pod) -> container path -> host folder of its projected tokens.
+        self._mounts: dict[tuple[str, str, str], dict[str, Path]] = {}
+        # Every pod process started and not yet reaped (a container's own and `kubectl exec`'s)
+        # -> its container: they end with it, as in a real runtime. Anything else the lab finds
+        # below itself is an orphan of a pod process (see `process.sweep_orphans`).
+        self._spawned: dict[ProcessIO, tuple[str, str, str, str]] = {}
+        self._waiters: set[asyncio.Task[None]] = set()
+        # Orphans come to the lab only when a supervisor dies, so /proc (a scan costs ~10 ms on
+        # a busy host) is walked only when a pod process has newly ended. (Its wait() may not
+        # return yet: an orphan can hold its output pipe open.)
+        self._ended: set[ProcessIO] = set()
         lab.kube.pod_removed_hooks.append(self._on_pod_removed)
 
     # -- the reconcile loop -------------------------------------------------------------------
@@ -169,6 +172,13 @@ class PodRuntime:
         pods = {key[:3] for key in live}
         for pod_key in [k for k in self._tokens if k not in pods]:
             self._forget_tokens(pod_key)
+        for process, owner in list(self._spawned.items()):
+            if owner[:3] not in pods:
+                process.stop()  # e.g. a process started in a pod that is gone now
+        ended = {p for p in self._spawned if p.process.returncode is not None}
+        if ended - self._ended:
+            sweep_orphans({p.pid for p in self._spawned})
+        self._ended = ended
         self._refresh_tokens()
 
     def _reconcile(self, cluster: Cluster, pod: Document) -> None:
@@ -233,9 +243,17 @@ class PodRuntime:
                 )
             self._event(cluster, pod, "Created", f"Created container {container['name']}")
             record = self._containers[key]
-            if image.program is not None:
-                mounts = self._project_tokens(cluster, pod)
-                record.process = await self._spawn(cluster.key, pod, container, image, mounts)
+            if image.module is not None:
+                self._mounts[key[:3]] = self._project_tokens(cluster, pod)
+                record.process = await self.start_process(
+                    cluster.key,
+                    pod,
+                    container,
+                    image,
+                    self._command_line(cluster.key, pod, container, image),
+                    stdin=bool(container.get("stdin")),
+                    tty=bool(container.get("tty")),
+                )
                 record.reader = asyncio.get_running_loop().create_task(
                     self._pump(key, record.process)
                 )
@@ -249,6 +267,20 @@ class PodRuntime:
             log.exception("could not start %s", "/".join(key))
             self._containers.pop(key, None)
             self._next_start[key] = time.time() + BACKOFF_BASE_SECONDS
+
+    def _command_line(
+        self, cluster_key: str, pod: Document, container: Document, image: images.Image
+    ) -> list[str]:
+        """The module's arguments for a container: its `command` and `args` with `$(VAR)`
+        expanded from the container's own environment, as the kubelet does."""
+        values = container_env(pod, container)
+        if not image.commands:  # a lab program opens files: it needs their host paths
+            meta = pod["metadata"]
+            mounts = self._mounts.get((cluster_key, meta["namespace"], meta["name"]), {})
+            values = {k: _host_path(v, mounts) for k, v in values.items()}
+        command = [expand(str(a), values) for a in container.get("command") or []]
+        args = [expand(str(a), values) for a in container.get("args") or []]
+        return image.container_args(command, args)
 
     def _prepare_pod(self, cluster: Cluster, pod: Document) -> Document:
         """Give the pod its IPs, once (and drop an old lab's endpoint annotation)."""
@@ -336,12 +368,6 @@ class PodRuntime:
         self._tokens[pod_key] = tokens
         for token in tokens:
             self._write_token(pod_key, token)
-        return self._mounts(cluster, pod)
-
-    def _mounts(self, cluster: Cluster, pod: Document) -> dict[str, Path]:
-        """Mount path -> the host folder holding that projected volume."""
-        meta = pod["metadata"]
-        folder = self._token_dir(cluster.key, meta["namespace"], meta["name"])
         projected = {
             v["name"] for v in pod["spec"].get("volumes") or [] if v.get("projected") is not None
         }
@@ -387,73 +413,98 @@ class PodRuntime:
 
     def _forget_tokens(self, pod_key: tuple[str, str, str]) -> None:
         self._tokens.pop(pod_key, None)
+        self._mounts.pop(pod_key, None)
         shutil.rmtree(self._token_dir(*pod_key), ignore_errors=True)
 
     def token_files(self, cluster_key: str, namespace: str, pod: str) -> list[Path]:
         """Host paths of a running pod's projected token files (for tests and checks)."""
         return [t.path for t in self._tokens.get((cluster_key, namespace, pod), [])]
 
-    def process_env(
-        self,
-        cluster_key: str,
-        pod: Document,
-        container: Document,
-        image: images.Image,
-        mounts: dict[str, Path],
-    ) -> dict[str, str]:
-        """The environment a process of this container starts with (container and exec)."""
-        own = container_env(pod, container)
+    def workload_env(self, cluster_key: str, pod: Document, container: Document) -> dict[str, str]:
+        """The whole environment a process of `container` sees: a container's defaults, the
+        pod's own values (host paths for projected mounts), then what the lab provides."""
         meta = pod["metadata"]
+        mounts = self._mounts.get((cluster_key, meta["namespace"], meta["name"]), {})
+        env = {k: _host_path(v, mounts) for k, v in container_env(pod, container).items()}
         lab = self._lab
         assert lab.imds_origin is not None
-        endpoint = lab.pod_secrets.endpoint(lab.imds_origin, cluster_key, pod)
-        env = {
-            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-            "LANG": "C.UTF-8",
-            "HOME": str(lab.home.root / "run"),
-            "PYTHONPATH": PROJECT_ROOT,
-            "PYTHONUNBUFFERED": "1",
-            **{k: _host_path(v, mounts) for k, v in own.items()},
-            "AZURE_POD_IDENTITY_AUTHORITY_HOST": endpoint,
-            "PODID_LAB_ARM_ENDPOINT": lab.origin or "",
-            "PODID_LAB_CA_BUNDLE": str(lab.home.ca_cert),
-            "PODID_LAB_PARENT_PID": str(os.getpid()),
+        return {
+            "PATH": CONTAINER_PATH,
+            "HOSTNAME": meta["name"],
+            "HOME": str(self._lab.home.root / "run"),
+            **env,
+            "AZURE_POD_IDENTITY_AUTHORITY_HOST": lab.pod_secrets.endpoint(
+                lab.imds_origin, cluster_key, pod
+            ),
+            "PODID_LAB_ARM_ENDPOINT": self._lab.origin or "",
+            "PODID_LAB_CA_BUNDLE": str(self._lab.home.ca_cert),
+            "PODID_LAB_TIME_SCALE": str(lab.knobs["time_scale"]),
         }
-        if image.commands:
-            # A toolbox shows the container's own view: container paths, no lab plumbing.
-            shown = {
-                "PATH": CONTAINER_PATH,
-                "HOSTNAME": meta["name"],
-                **own,
-                **SERVICE_ENV,
-                "HOME": IMAGE_HOME.get(image.repository, "/root"),
-            }
-            env["PODID_LAB_ENV"] = json.dumps(shown)
-            env["PODID_LAB_MOUNTS"] = json.dumps({k: str(v) for k, v in mounts.items()})
-            env["PODID_LAB_POD"] = f"{meta['namespace']}/{meta['name']}"
-        return env
 
-    async def _spawn(
+    def toolbox_env(
+        self, cluster_key: str, pod: Document, container: Document, image: images.Image
+    ) -> dict[str, str]:
+        """What a toolbox process reads besides `workload_env` (data like the rest): the
+        environment its `env` and `$VAR` show (container paths, no lab plumbing), its mounts
+        (container path -> host folder) and its pod."""
+        meta = pod["metadata"]
+        mounts = self._mounts.get((cluster_key, meta["namespace"], meta["name"]), {})
+        shown = {
+            "PATH": CONTAINER_PATH,
+            "HOSTNAME": meta["name"],
+            **container_env(pod, container),
+            **SERVICE_ENV,
+            "HOME": IMAGE_HOME.get(image.repository, "/root"),
+        }
+        return {
+            "PODID_LAB_ENV": json.dumps(shown),
+            "PODID_LAB_MOUNTS": json.dumps({k: str(v) for k, v in mounts.items()}),
+            "PODID_LAB_POD": f"{meta['namespace']}/{meta['name']}",
+        }
+
+    async def start_process(
         self,
         cluster_key: str,
         pod: Document,
         container: Document,
         image: images.Image,
-        mounts: dict[str, Path],
+        args: list[str],
+        *,
+        stdin: bool = False,
+        tty: bool = False,
+        merge_stderr: bool = True,
     ) -> ProcessIO:
-        env = self.process_env(cluster_key, pod, container, image, mounts)
-        values = container_env(pod, container)
-        if not image.commands:  # a lab program opens files: it needs their host paths
-            values = {k: _host_path(v, mounts) for k, v in values.items()}
-        command = [expand(str(a), values) for a in container.get("command") or []]
-        args = [expand(str(a), values) for a in container.get("args") or []]
-        return await start_with_stdio(
-            image.argv(command, args),
-            env,
-            stdin=bool(container.get("stdin")),
-            tty=bool(container.get("tty")),
-            merge_stderr=True,
+        """Start `image`'s module with `args` in the context of a running pod's container: its
+        environment, its projected tokens (the only lab files it may read, with the CA), and an
+        end no later than the container's."""
+        assert image.module is not None
+        meta = pod["metadata"]
+        env = self.workload_env(cluster_key, pod, container)
+        if image.commands:
+            env.update(self.toolbox_env(cluster_key, pod, container, image))
+        spec = PodProcess(
+            module=image.module,
+            args=args,
+            env=env,
+            label=f"{meta['namespace']}/{meta['name']}/{container['name']}",
+            denied=[str(self._lab.home.root)],
+            exceptions=[
+                str(self._lab.home.ca_cert),
+                str(self._token_dir(cluster_key, meta["namespace"], meta["name"])),
+            ],
+            tty=tty,
         )
+        process = await start_with_stdio(spec, stdin=stdin, merge_stderr=merge_stderr)
+        key = (cluster_key, meta["namespace"], meta["name"], container["name"])
+        self._spawned[process] = key
+        waiter = asyncio.get_running_loop().create_task(self._forget_when_done(process))
+        self._waiters.add(waiter)
+        waiter.add_done_callback(self._waiters.discard)
+        return process
+
+    async def _forget_when_done(self, process: ProcessIO) -> None:
+        await process.wait()
+        self._spawned.pop(process, None)
 
     async def _pump(self, key: tuple[str, str, str, str], process: ProcessIO) -> None:
         """Copy the process's output into the container log and to attached clients."""
@@ -506,19 +557,17 @@ class PodRuntime:
         image = images.find(spec.get("image", ""))
         if record is None or image is None:
             raise ExecError(f"container {container} is not running")
-        argv = image.exec_argv(command)  # None for NMI too: the lab plays it, and it is distroless
-        if argv is None:
+        args = image.exec_args(command)  # None for NMI too: the lab plays it, and it is distroless
+        if args is None:
             seed = f"{pod['metadata']['uid']}/{container}/{' '.join(command)}"
             raise ExecError(
                 f'failed to exec in container: failed to start exec "{_digest(seed)}": OCI '
                 "runtime exec failed: exec failed: unable to start container process: exec: "
                 f'"{command[0] if command else ""}": executable file not found in $PATH: unknown'
             )
-        mounts = self._mounts(cluster, pod)
-        env = self.process_env(cluster.key, pod, spec, image, mounts)
-        process = await start_with_stdio(argv, env, stdin=stdin, tty=tty, merge_stderr=False)
-        record.execs = [p for p in record.execs if p.process.returncode is None] + [process]
-        return process
+        return await self.start_process(
+            cluster.key, pod, spec, image, args, stdin=stdin, tty=tty, merge_stderr=False
+        )
 
     def attach_to(
         self, cluster_key: str, namespace: str, pod: str, container: str
@@ -609,35 +658,36 @@ class PodRuntime:
             )
 
     def _stop(self, key: tuple[str, str, str, str]) -> None:
-        record = self._containers.pop(key, None)
+        self._containers.pop(key, None)  # so its exit reads as stopped on purpose (`_exited`)
         self._next_start.pop(key, None)
-        for process in record.running() if record is not None else []:
-            process.signal(signal.SIGTERM)
-            asyncio.get_running_loop().call_later(2.0, process.signal, signal.SIGKILL)
+        for process in [p for p, owner in self._spawned.items() if owner == key]:
+            process.stop()  # the container's own process and its execs
 
     def _on_pod_removed(self, cluster_key: str, pod: Document) -> None:
         meta = pod["metadata"]
         self._forget_tokens((cluster_key, meta["namespace"], meta["name"]))
-        for key in [
-            k for k in self._containers if k[:3] == (cluster_key, meta["namespace"], meta["name"])
-        ]:
+        pod_key = (cluster_key, meta["namespace"], meta["name"])
+        for key in [k for k in self._containers if k[:3] == pod_key]:
             self._stop(key)
+        for process in [p for p, owner in self._spawned.items() if owner[:3] == pod_key]:
+            process.stop()  # execs in a container that was not running (e.g. in back-off)
 
     async def close(self) -> None:
-        """End every container process (the lab is stopping)."""
-        processes = [p for record in self._containers.values() for p in record.running()]
+        """End every pod process and everything below it (the lab is stopping)."""
         self._containers.clear()
+        processes = list(self._spawned)
         for process in processes:
-            process.signal(signal.SIGTERM)
+            process.stop()
+        if processes:
+            waits = [asyncio.ensure_future(p.wait()) for p in processes]
+            await asyncio.wait(waits, timeout=KILL_AFTER_SECONDS)
         for process in processes:
-            try:
-                await asyncio.wait_for(process.wait(), 2.0)
-            except asyncio.TimeoutError:
-                process.signal(signal.SIGKILL)
+            process.kill()  # those still there after the grace period
+        sweep_orphans({p.pid for p in processes})
 
     def processes(self) -> list[int]:
         """PIDs of the container and exec processes running now (for tests and the benchmark)."""
-        return [p.pid for record in self._containers.values() for p in record.running()]
+        return [p.pid for p in self._spawned if p.process.returncode is None]
 
     # -- status -------------------------------------------------------------------------------
 

@@ -1,9 +1,10 @@
 """A pod process's standard streams: pipes, or a terminal when the container or exec asks for one.
 
-Container processes and `kubectl exec` processes start here. With a TTY the process gets a
-pseudo-terminal of its own (the kubelet's runtime does the same), so line editing, echo and
-Ctrl-C/Ctrl-D behave as in a real container; without one it gets pipes. `ProcessIO` is what
-exec and attach read from and write to.
+Container processes and `kubectl exec` processes start here, through the supervisor
+(`process.start_in_pod`). With a TTY the process gets a pseudo-terminal of its own (the kubelet's
+runtime does the same), so line editing, echo and Ctrl-C/Ctrl-D behave as in a real container;
+without one it gets pipes. `ProcessIO` is what the container log, exec and attach read from and
+write to.
 """
 
 from __future__ import annotations
@@ -12,36 +13,15 @@ import asyncio
 import contextlib
 import fcntl
 import os
-import signal
 import struct
-import sys
 import termios
 from dataclasses import dataclass
 
-_PR_SET_PDEATHSIG = 1
+from .process import PodProcess, kill_process, start_in_pod, stop_process
+
 _CHUNK = 65536
 # Ctrl-D: what closing a terminal's input means to the program reading it.
 _END_OF_INPUT = b"\x04"
-
-
-def _die_with_parent() -> None:
-    """In the child before exec: get SIGKILL when the lab exits (Linux only)."""
-    try:
-        import ctypes
-
-        libc = ctypes.CDLL("libc.so.6", use_errno=True)
-        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
-    except OSError:
-        pass
-
-
-def _child_setup(tty: bool) -> None:
-    if sys.platform.startswith("linux"):
-        _die_with_parent()
-    if tty:
-        # The terminal becomes the new session's controlling terminal (Ctrl-C -> SIGINT).
-        with contextlib.suppress(OSError):
-            fcntl.ioctl(0, termios.TIOCSCTTY, 0)
 
 
 def _settle(future: asyncio.Future[None]) -> None:
@@ -49,7 +29,7 @@ def _settle(future: asyncio.Future[None]) -> None:
         future.set_result(None)
 
 
-@dataclass
+@dataclass(eq=False)  # one per process: compared and hashed by identity
 class ProcessIO:
     """A running process of a pod, with its streams."""
 
@@ -58,7 +38,7 @@ class ProcessIO:
 
     @property
     def pid(self) -> int:
-        """The process ID."""
+        """The process ID (the supervisor's)."""
         return self.process.pid
 
     async def read_output(self) -> bytes:
@@ -113,17 +93,17 @@ class ProcessIO:
                     self.master, termios.TIOCSWINSZ, struct.pack("HHHH", height, width, 0, 0)
                 )
 
-    def signal(self, sig: int) -> None:
-        """Signal the process and its children (its own process group)."""
-        if self.process.returncode is not None:
-            return
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(self.process.pid, sig)
+    def stop(self) -> None:
+        """Ask the process and its tree to stop (SIGTERM, then SIGKILL after a grace period)."""
+        stop_process(self.process)
+
+    def kill(self) -> None:
+        """SIGKILL the process and its tree at once."""
+        kill_process(self.process)
 
     async def wait(self) -> int:
         """Wait for the exit; the exit code."""
-        code = await self.process.wait()
-        return code
+        return await self.process.wait()
 
     def release(self) -> None:
         """Close the terminal once the process is gone."""
@@ -133,12 +113,11 @@ class ProcessIO:
             self.master = None
 
 
-async def start_with_stdio(
-    argv: list[str], env: dict[str, str], *, stdin: bool, tty: bool, merge_stderr: bool
-) -> ProcessIO:
-    """Start argv with exactly env; stdin/tty as the container or exec asked for."""
+async def start_with_stdio(spec: PodProcess, *, stdin: bool, merge_stderr: bool) -> ProcessIO:
+    """Start `spec` in its pod, with stdin and a terminal (`spec.tty`) as its container or exec
+    asked for."""
     master: int | None = None
-    if tty:
+    if spec.tty:
         master, slave = os.openpty()
         streams: tuple[int, int, int] = (slave, slave, slave)
     else:
@@ -149,15 +128,11 @@ async def start_with_stdio(
             asyncio.subprocess.STDOUT if merge_stderr else pipe,
         )
     try:
-        process = await asyncio.create_subprocess_exec(
-            *argv,
-            stdin=streams[0],
-            stdout=streams[1],
-            stderr=streams[2],
-            env=env,
-            start_new_session=True,
-            preexec_fn=lambda: _child_setup(tty),
-        )
+        process = await start_in_pod(spec, stdin=streams[0], stdout=streams[1], stderr=streams[2])
+    except BaseException:
+        if master is not None:
+            os.close(master)
+        raise
     finally:
         if master is not None:
             os.close(streams[0])

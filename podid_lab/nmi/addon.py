@@ -2,10 +2,10 @@
 
 Managed mode, as AKS runs it: the CRDs, DaemonSet `nmi` in kube-system (no MIC), the
 `aks-addon-exception`, and for each pod identity its namespace, `AzureIdentity <name>`,
-`AzureIdentityBinding <name>-binding` and the identity on every node scale set, provided the
-cluster's control-plane identity may assign it (Managed Identity Operator). Each identity's
-`provisioningState` says how that went. Removing an entry or disabling the add-on removes what
-it made.
+`AzureIdentityBinding <name>-binding` and the identity on every node scale set (AKS checked,
+when the entry was added, that the cluster's control-plane identity may assign it). Each
+identity's `provisioningState` says how that went. Removing an entry or disabling the add-on
+removes what it made.
 """
 
 from __future__ import annotations
@@ -25,7 +25,6 @@ if TYPE_CHECKING:
 GROUP, VERSION = "aadpodidentity.k8s.io", "v1"
 NMI_IMAGE = "mcr.microsoft.com/oss/azure/aad-pod-identity/nmi:v1.8.18"
 MANAGER = "aks-addon-manager"
-ASSIGN_ACTION = "Microsoft.ManagedIdentity/userAssignedIdentities/assign/action"
 MANAGED_LABELS = {
     "addonmanager.kubernetes.io/mode": "Reconcile",
     "kubernetes.azure.com/managedby": "aks",
@@ -229,22 +228,8 @@ class PodIdentityAddon:
             item["provisioningInfo"] = _failure(
                 "NotFound", f"The user-assigned identity 'resourceId: {resource_id}' was not found."
             )
-        elif not self._may_assign(doc, identity["id"]):
-            item["provisioningState"] = "Failed"
-            item["provisioningInfo"] = _failure(
-                "BadRequest",
-                f"Cluster identity has no assignment permission over identity 'resourceId: "
-                f"{identity['id']}'",
-            )
         else:
             item["provisioningState"] = "Assigned"
-
-    def _may_assign(self, doc: Document, identity_id: str) -> bool:
-        """Whether the control-plane identity holds the assign action over the identity."""
-        principal = control_plane_principal(doc)
-        return bool(principal) and self._lab.authorizer.allowed(
-            principal, ASSIGN_ACTION, identity_id
-        )
 
     def _prune(
         self, cluster: Cluster, kind: Kind, wanted: set[tuple[str, str]], *, suffix: str
@@ -298,16 +283,6 @@ class PodIdentityAddon:
             if kind is not None:
                 self._prune(cluster, kind, set(), suffix="")
         self._sync_scale_sets(doc, {})
-
-
-def control_plane_principal(doc: Document) -> str:
-    """The object ID of the cluster's control-plane identity (system- or user-assigned)."""
-    identity = doc.get("identity") or {}
-    if identity.get("type") == "SystemAssigned":
-        return str(identity.get("principalId") or "")
-    for value in (identity.get("userAssignedIdentities") or {}).values():
-        return str(value.get("principalId") or "")
-    return ""
 
 
 def node_group_id(doc: Document) -> str:

@@ -19,7 +19,7 @@ from starlette.routing import Route
 
 from ..admin import denied
 from ..kube.kinds import PODS
-from .models import TOKEN_PATH, Reply, redact
+from .models import TOKEN_PATH, Reply, go_error, redact
 from .secrets import PREFIX
 
 if TYPE_CHECKING:
@@ -36,16 +36,16 @@ INSTANCE_PATH = "/metadata/instance"
 def _render(reply: Reply) -> Response:
     if reply.is_json:
         return JSONResponse(reply.body, status_code=reply.status, headers=reply.headers)
-    return PlainTextResponse(reply.body, status_code=reply.status, headers=reply.headers)
+    headers = dict(reply.headers or {})
+    media_type = headers.pop("Content-Type", "text/plain; charset=utf-8")
+    return Response(reply.body, status_code=reply.status, headers=headers, media_type=media_type)
 
 
 def _unknown_caller(path: str, query: dict[str, str]) -> Response:
     """NMI's 404 to a caller it cannot match with a pod: no identity for it, whatever it asks."""
     if _TOKENISH.search(path):
-        message = (
-            f"no azure identity found for request clientID {redact(query.get('client_id', ''))}"
-        )
-        return PlainTextResponse(message + "\n", status_code=404)
+        client_id = redact(query.get("client_id", ""))
+        return _render(go_error(404, f"no azure identity found for request clientID {client_id}"))
     return JSONResponse({"error": "Not found"}, status_code=404)
 
 

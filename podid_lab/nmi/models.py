@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import time
+import urllib.parse
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -31,6 +32,33 @@ TOKEN_PATH = "/metadata/identity/oauth2/token"
 # A cached token is handed out until this close to its expiry, as IMDS does.
 REFRESH_MARGIN_SECONDS = 300
 IDENTITY_NOT_FOUND = '{"error":"invalid_request","error_description":"Identity not found"}'
+METADATA_REQUIRED = (
+    '{"error":"invalid_request","error_description":"Required metadata header not specified"}'
+)
+JSON_UTF8 = "application/json; charset=utf-8"
+# NMI's own adal asks IMDS with this API version and, like the demo's, retries 404, 410, 429 and
+# 5xx; the lab's IMDS answers only 200 or 400, which adal never retries, so NMI never waits.
+IMDS_API_VERSION = "2018-02-01"
+# Where NMI v1.8's klog lines come from (pkg/nmi/server/server.go and pkg/nmi/managed.go of the
+# release AKS ran; 192 and 358 match an add-on NMI's log, the others count from them).
+STATUS_LINE = "server.go:192"
+METADATA_MISSING = "server.go:322"
+RESOURCE_MISSING = "server.go:336"
+EXCEPTED = "server.go:358"
+EXCEPTED_FETCH_SYSTEM = "server.go:298"
+EXCEPTED_FETCH = "server.go:301"
+EXCEPTED_FAILED = "server.go:361"
+NO_MATCH = "server.go:371"
+TOKEN_FAILED = "server.go:378"
+MATCHED_CLIENT_ID = "managed.go:52"
+MATCHED_UNSPECIFIED = "managed.go:63"
+CLIENT_ID_MISMATCH = "managed.go:79"
+MATCHED_IDENTITY = "managed.go:81"
+# Go's http.Error: text/plain, nosniff, and the message with a newline.
+GO_ERROR_HEADERS = {
+    "Content-Type": "text/plain; charset=utf-8",
+    "X-Content-Type-Options": "nosniff",
+}
 
 
 @dataclass(frozen=True)
@@ -47,18 +75,54 @@ class Reply:
 
 
 def redact(client_id: str) -> str:
-    """NMI's redaction of a client ID in logs and errors."""
+    """NMI's redaction of a client ID in logs and errors (short IDs pass unchanged)."""
     if len(client_id) < 8:
         return client_id
     return f"{client_id[:4]}##### REDACTED #####{client_id[-4:]}"
 
 
-def _adal_failure(status: int, body: str) -> Reply:
-    return Reply(
-        403,
-        "failed to get service principal token, error: adal: Refresh request failed. "
-        f"Status Code = '{status}'. Response body: {body}\n",
+def go_error(status: int, message: str) -> Reply:
+    """An answer written with Go's `http.Error`."""
+    return Reply(status, message + "\n", dict(GO_ERROR_HEADERS))
+
+
+def adal_refresh_error(status: int, body: str, client_id: str, resource: str) -> str:
+    """NMI's adal (v0.9.x) on a failed IMDS call: the status, the body, then the endpoint."""
+    query = urllib.parse.urlencode(
+        sorted(
+            {"api-version": IMDS_API_VERSION, "client_id": client_id, "resource": resource}.items()
+        )
     )
+    return (
+        f"adal: Refresh request failed. Status Code = '{status}'. Response body: {body} "
+        f"Endpoint http://169.254.169.254{TOKEN_PATH}?{query}"
+    )
+
+
+def msi_response(imds: dict[str, Any]) -> dict[str, Any]:
+    """NMI's `msiResponse`: IMDS's token in the fields older adal clients read, in its order."""
+    return {
+        "access_token": imds["access_token"],
+        "refresh_token": "",
+        "expires_in": imds["expires_in"],
+        "expires_on": imds["expires_on"],
+        "not_before": imds["not_before"],
+        "resource": imds["resource"],
+        "token_type": imds["token_type"],
+    }
+
+
+class _PodLog:
+    """NMI's log, as lines about one request from one pod."""
+
+    def __init__(self, nmi: Nmi, cluster: Cluster, pod: Document) -> None:
+        self.nmi, self.cluster, self.pod = nmi, cluster, pod
+        self.who = f"{pod['metadata']['namespace']}/{pod['metadata']['name']}"
+        remote = pod.get("status", {}).get("podIP", "")
+        self.tracker = f"req.method=GET reg.path={TOKEN_PATH} req.remote={remote}"
+
+    def __call__(self, severity: str, source: str, text: str) -> None:
+        self.nmi.log(self.cluster, self.pod, severity, source, text)
 
 
 class Nmi:
@@ -73,68 +137,91 @@ class Nmi:
     def token(
         self, cluster_key: str, namespace: str, pod_name: str, query: dict[str, str], metadata: str
     ) -> Reply:
-        """`GET /metadata/identity/oauth2/token` as the pod."""
-        if metadata.lower() != "true":
-            return Reply(
-                400,
-                {
-                    "error": "invalid_request",
-                    "error_description": "Required metadata header not specified",
-                },
-            )
-        resource = query.get("resource", "")
-        if not resource:
-            return Reply(400, "parameter resource cannot be empty\n")
+        """`GET /metadata/identity/oauth2/token` as the pod, with NMI's log lines."""
+        started = time.perf_counter_ns()
         found = self._pod(cluster_key, namespace, pod_name)
         if found is None:
-            return Reply(500, f"failed to match pod {namespace}/{pod_name} with any pod\n")
+            # The lab routes by pod, so the pod is gone; NMI words its own case by pod IP.
+            return go_error(500, f"failed to match pod {namespace}/{pod_name} with any pod")
         cluster, pod = found
+        log = _PodLog(self, cluster, pod)
+        reply = self._answer(log, query, metadata)
+        took = time.perf_counter_ns() - started
+        log("I", STATUS_LINE, f"status ({reply.status}) took {took} ns for {log.tracker}")
+        return reply
+
+    def _answer(self, log: _PodLog, query: dict[str, str], metadata: str) -> Reply:
+        """msiHandler in managed mode: header, resource, exceptions, identity, token."""
+        if metadata.lower() != "true":
+            log("E", METADATA_MISSING, f"metadata header is not specified, {log.tracker}")
+            return Reply(400, METADATA_REQUIRED + "\n", {"Content-Type": JSON_UTF8})
+        resource = query.get("resource", "")
+        if not resource:
+            log("W", RESOURCE_MISSING, "parameter resource cannot be empty")
+            return go_error(400, "parameter resource cannot be empty")
         client_id = query.get("client_id", "")
-        resource_id = query.get("mi_res_id") or query.get("msi_res_id") or ""
-        if self._excepted(cluster, pod):
-            return self._from_imds(cluster, pod, client_id, resource_id, resource)
-        identity = self._matching_identity(cluster, pod, client_id, resource_id)
+        resource_id = query.get("msi_res_id", "")
+        who = log.who
+        if self._excepted(log.cluster, log.pod):
+            log("I", EXCEPTED, f"exception pod {who} token handling")
+            return self._excepted_token(log, client_id, resource)
+        identity = self._matching_identity(log, client_id, resource_id)
         if identity is None:
             message = f"no azure identity found for request clientID {redact(client_id)}"
-            self._log(
-                cluster,
-                pod,
+            log(
                 "E",
-                "server.go:214",
-                f"failed to get matching identities for pod: {namespace}/{pod_name}, "
-                f"error: {message}",
+                NO_MATCH,
+                f"failed to get matching identities for pod: {who}, error: {message}",
             )
-            return Reply(404, message + "\n")
+            return go_error(404, message)
         spec = identity["spec"]
-        if not client_id and not resource_id:
-            self._log(
-                cluster,
-                pod,
-                "I",
-                "managed.go:63",
-                f"no clientID or resourceID in request. {namespace}/{pod_name} has been matched "
-                f"with azure identity {namespace}/{identity['metadata']['name']}",
+        bound = str(spec.get("clientID", ""))
+        if client_id and client_id.lower() != bound.lower():
+            log(
+                "W",
+                CLIENT_ID_MISMATCH,
+                f"client ID mismatch, requested:{client_id} available:{bound}",
             )
-        self._log(
-            cluster,
-            pod,
+        log(
             "I",
-            "managed.go:81",
-            f"matched identityType:{spec.get('type', 0)} clientid:{redact(spec['clientID'])} "
+            MATCHED_IDENTITY,
+            f"matched identityType:{spec.get('type', 0)} clientid:{redact(bound)} "
             f"resource:{resource}",
         )
-        reply = self._imds_token(cluster, pod, spec["clientID"], resource)
-        self._log(
-            cluster,
-            pod,
-            "I",
-            "server.go:239",
-            f"status ({reply.status}) for req.method=GET reg.path={TOKEN_PATH} "
-            f"req.remote={pod['status'].get('podIP', '')}",
-        )
-        if reply.status != 200:
-            return _adal_failure(reply.status, json.dumps(reply.body, separators=(",", ":")))
-        return reply
+        imds = self._imds_token(log.cluster, log.pod, bound, resource)
+        if imds.status != 200:
+            error = adal_refresh_error(imds.status, imds.body, bound, resource)
+            log(
+                "E",
+                TOKEN_FAILED,
+                f"failed to get service principal token for pod: {who}, error: {error}",
+            )
+            return go_error(403, error)
+        return Reply(200, msi_response(imds.body))
+
+    def _excepted_token(self, log: _PodLog, client_id: str, resource: str) -> Reply:
+        """An exception pod's token, straight from IMDS for the identity it names."""
+        if client_id:
+            log(
+                "I",
+                EXCEPTED_FETCH,
+                f"fetching token for user assigned MSI for resource: {resource}",
+            )
+        else:
+            log("I", EXCEPTED_FETCH_SYSTEM, "fetching token for system assigned MSI")
+        imds = self._from_imds(log.cluster, log.pod, client_id, resource)
+        if imds.status != 200:
+            error = "failed to get service principal token, error: " + adal_refresh_error(
+                imds.status, imds.body, client_id, resource
+            )
+            log(
+                "E",
+                EXCEPTED_FAILED,
+                f"failed to get service principal token for pod:{log.who} with error code 403, "
+                f"error: {error}",
+            )
+            return go_error(403, error)
+        return Reply(200, msi_response(imds.body))
 
     def _pod(self, cluster_key: str, namespace: str, name: str) -> tuple[Cluster, Document] | None:
         cluster = self._lab.kube.by_key(cluster_key)
@@ -157,34 +244,44 @@ class Nmi:
                 return True
         return False
 
-    def _matching_identity(
-        self, cluster: Cluster, pod: Document, client_id: str, resource_id: str
-    ) -> Document | None:
-        """Managed mode: bindings in the pod's namespace whose selector is the pod's label."""
-        namespace = pod["metadata"]["namespace"]
-        label = (pod["metadata"].get("labels") or {}).get("aadpodidbinding")
+    def _matching_identity(self, log: _PodLog, client_id: str, resource_id: str) -> Document | None:
+        """GetIdentities in managed mode: the first identity bound to the pod (a binding in its
+        namespace whose selector is its `aadpodidbinding` label) that the request names by exact
+        client ID or resource ID, or, when it names none, the first one."""
+        namespace = log.pod["metadata"]["namespace"]
+        label = (log.pod["metadata"].get("labels") or {}).get("aadpodidbinding")
         if not label:
             return None
         identities = {
-            i["metadata"]["name"]: i for i in self._objects(cluster, "azureidentities", namespace)
+            i["metadata"]["name"]: i
+            for i in self._objects(log.cluster, "azureidentities", namespace)
         }
-        matched = [
+        bound = [
             identities[b["spec"]["azureIdentity"]]
-            for b in self._objects(cluster, "azureidentitybindings", namespace)
+            for b in self._objects(log.cluster, "azureidentitybindings", namespace)
             if b["spec"].get("selector") == label and b["spec"].get("azureIdentity") in identities
         ]
-        if not matched:
-            return None
-        for identity in matched:
-            spec = identity["spec"]
-            if (client_id and spec.get("clientID", "").lower() == client_id.lower()) or (
-                resource_id and spec.get("resourceID", "").lower() == resource_id.lower()
-            ):
+        for identity in bound:
+            spec, name = identity["spec"], f"{namespace}/{identity['metadata']['name']}"
+            if client_id and spec.get("clientID") == client_id:
+                log(
+                    "I",
+                    MATCHED_CLIENT_ID,
+                    f"clientID in request: {redact(client_id)}, {log.who} has been matched with "
+                    f"azure identity {name}",
+                )
                 return identity
-        # NMI only logs a client ID that matches no binding and answers for the bound one.
-        return matched[0]
-
-    # -- IMDS ---------------------------------------------------------------------------------
+            if resource_id and spec.get("resourceID") == resource_id:
+                return identity
+            if not client_id and not resource_id:
+                log(
+                    "I",
+                    MATCHED_UNSPECIFIED,
+                    f"no clientID or resourceID in request. {log.who} has been matched with "
+                    f"azure identity {name}",
+                )
+                return identity
+        return None
 
     def _node_identities(self, cluster: Cluster, pod: Document) -> dict[str, Document]:
         """The user-assigned identities on the scale set of the pod's node, by resource ID."""
@@ -197,57 +294,34 @@ class Nmi:
         )
         return dict(((vmss or {}).get("identity") or {}).get("userAssignedIdentities") or {})
 
-    def _from_imds(
-        self, cluster: Cluster, pod: Document, client_id: str, resource_id: str, resource: str
-    ) -> Reply:
-        """An exception pod talks to IMDS directly: the node's identities, by choice."""
-        on_node = self._node_identities(cluster, pod)
-        if client_id:
-            chosen = next(
-                (
-                    v["clientId"]
-                    for v in on_node.values()
-                    if v["clientId"].lower() == client_id.lower()
-                ),
-                None,
-            )
-        elif resource_id:
-            chosen = next(
-                (v["clientId"] for k, v in on_node.items() if k.lower() == resource_id.lower()),
-                None,
-            )
-        elif len(on_node) == 1:
-            chosen = next(iter(on_node.values()))["clientId"]
-        else:
-            detail = (
-                '{"error":"invalid_request","error_description":"Multiple user assigned '
-                "identities exist, please specify the clientId / resourceId of the identity in "
-                'the token request"}'
-            )
-            return _adal_failure(400, detail)
-        if chosen is None:
-            return _adal_failure(400, IDENTITY_NOT_FOUND)
-        reply = self._imds_token(cluster, pod, chosen, resource)
-        if reply.status != 200:
-            return _adal_failure(reply.status, json.dumps(reply.body, separators=(",", ":")))
-        return reply
-
-    def _imds_token(self, cluster: Cluster, pod: Document, client_id: str, resource: str) -> Reply:
-        """IMDS: a token for `client_id`, if that identity is on the pod's node scale set."""
-        on_node = {v["clientId"].lower(): v for v in self._node_identities(cluster, pod).values()}
-        entry = on_node.get(client_id.lower())
-        principal = self._lab.directory.get(entry["principalId"]) if entry else None
-        if principal is None:
-            return Reply(400, json.loads(IDENTITY_NOT_FOUND))
-        if resource not in KNOWN_RESOURCES:
+    def _from_imds(self, cluster: Cluster, pod: Document, client_id: str, resource: str) -> Reply:
+        """IMDS as an exception pod meets it: the identity it names, or the node's only one."""
+        on_node = [v["clientId"] for v in self._node_identities(cluster, pod).values()]
+        if not client_id and len(on_node) > 1:
             return Reply(
                 400,
-                {
-                    "error": "invalid_resource",
-                    "error_description": f"AADSTS500011: The resource principal named {resource} "
-                    f"was not found in the tenant named {ids.TENANT_DOMAIN}.",
-                },
+                '{"error":"invalid_request","error_description":"Multiple user assigned '
+                "identities exist, please specify the clientId / resourceId of the identity in "
+                'the token request"}',
             )
+        chosen = client_id or (on_node[0] if on_node else "")
+        return self._imds_token(cluster, pod, chosen, resource)
+
+    def _imds_token(self, cluster: Cluster, pod: Document, client_id: str, resource: str) -> Reply:
+        """IMDS: a token for `client_id` if that identity is on the pod's node scale set; a
+        failure's body is IMDS's JSON text."""
+        on_node = {v["clientId"].lower(): v for v in self._node_identities(cluster, pod).values()}
+        entry = on_node.get(client_id.lower()) if client_id else None
+        principal = self._lab.directory.get(entry["principalId"]) if entry else None
+        if principal is None:
+            return Reply(400, IDENTITY_NOT_FOUND)
+        if resource not in KNOWN_RESOURCES:
+            detail = {
+                "error": "invalid_resource",
+                "error_description": f"AADSTS500011: The resource principal named {resource} "
+                f"was not found in the tenant named {ids.TENANT_DOMAIN}.",
+            }
+            return Reply(400, json.dumps(detail, separators=(",", ":")))
         key = (client_id.lower(), resource)
         cached = self._cache.get(key)
         now = time.time()
@@ -340,7 +414,7 @@ class Nmi:
 
     # -- NMI's own log ------------------------------------------------------------------------
 
-    def _log(self, cluster: Cluster, pod: Document, severity: str, source: str, text: str) -> None:
+    def log(self, cluster: Cluster, pod: Document, severity: str, source: str, text: str) -> None:
         """Append a klog line to the log of the NMI pod on the requesting pod's node."""
         node = pod["spec"].get("nodeName")
         for nmi in cluster.items(PODS, "kube-system"):

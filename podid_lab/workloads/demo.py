@@ -1,30 +1,35 @@
 """A Python port of the AAD Pod Identity demo (image `aad-pod-identity/demo:v1.6.3`).
 
-The same flags, downward-API environment, loop and klog lines as the Go program
-(`cmd/demo/main.go` at v1.6.3), with azure-identity's `ManagedIdentityCredential` in place of
-adal. It reaches "IMDS" through `AZURE_POD_IDENTITY_AUTHORITY_HOST` (the lab points that at the
-pod's NMI endpoint) and ARM through `PODID_LAB_ARM_ENDPOINT`. One deliberate difference, said in
-its start line: token retries are shortened, so a failure shows in seconds rather than minutes.
+The same flags, downward-API environment, loop and klog lines (file:line included) as the Go
+program (`cmd/demo/main.go` at v1.6.3), with a port of adal's MSI refresh (`adal.py`: its
+request, its retries per status code, its error wording). It reaches "IMDS" through
+`AZURE_POD_IDENTITY_AUTHORITY_HOST` (the lab points that at the pod's NMI endpoint) and ARM
+through `PODID_LAB_ARM_ENDPOINT`. adal's waits run at the lab's time scale, which the lab
+reports (`podid-lab status`, `/_lab/health`) and the pod's log never shows.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import os
 import re
 import sys
-import threading
 import time
 import urllib.error
 import urllib.request
 from typing import Any
 
 from .. import klog
+from . import adal
 
-IMDS_TOKEN_ENDPOINT = "http://169.254.169.254/metadata/identity/oauth2/token"
-TOKEN_RETRIES = 2
+ARM_RESOURCE = "https://management.azure.com/"
+INSTANCE_URL = "http://169.254.169.254/metadata/instance?api-version=2017-08-01"
+# The demo's http.Client for the instance metadata request times out after 2 s.
+INSTANCE_TIMEOUT_SECONDS = 2.0
+# The Go loop starts over at once after a failure; a call that failed without adal waiting
+# (403, 400) would then spin. The lab paces such a turn so a shared machine is not flooded.
+FAILED_TURN_FLOOR_SECONDS = 1.0
 
 
 def go_duration(text: str) -> float:
@@ -60,193 +65,137 @@ def _authority() -> str:
     return os.environ.get("AZURE_POD_IDENTITY_AUTHORITY_HOST", "http://169.254.169.254").rstrip("/")
 
 
-def _scope(resource: str) -> str:
-    return resource.rstrip("/") + "/.default"
+def _refresh(resource: str, client_id: str = "") -> adal.Token:
+    return adal.refresh(_authority(), resource, client_id, scale=adal.time_scale())
 
 
-class _Recorder:
-    """Remembers the last IMDS response, so a failure can be reported as adal reports it
-    (status code and body); azure-identity/MSAL only say the body was not JSON."""
+class _MsiAuthorizer:
+    """`auth.NewAuthorizerFromEnvironment()` on a VM: MSI with no client ID, for ARM."""
 
-    last: tuple[int, str] | None = None
+    def get_token(self, *scopes: str, **kwargs: Any) -> Any:
+        from azure.core.credentials import AccessToken
 
-    @classmethod
-    def transport(cls) -> Any:
-        from azure.core.pipeline.transport import RequestsTransport
-
-        class Transport(RequestsTransport):  # type: ignore[misc]
-            def send(self, request: Any, **kwargs: Any) -> Any:
-                response = super().send(request, **kwargs)
-                cls.last = (response.status_code, response.text())
-                return response
-
-        return Transport()
-
-
-def _credential(client_id: str | None = None) -> Any:
-    from azure.identity import ManagedIdentityCredential
-
-    options: dict[str, Any] = {
-        "retry_total": TOKEN_RETRIES,
-        "retry_backoff_factor": 0.2,
-        "transport": _Recorder.transport(),
-    }
-    if client_id:
-        options["client_id"] = client_id
-    return ManagedIdentityCredential(**options)
-
-
-def _adal_error(exc: BaseException) -> str:
-    """Describe a failed token request the way adal's refresh error reads."""
-    if _Recorder.last is not None and _Recorder.last[0] != 200:
-        status, body = _Recorder.last
-        return (
-            f"adal: Refresh request failed. Status Code = '{status}'. Response body: {body.strip()}"
-        )
-    return f"adal: {exc}"
+        token = _refresh(ARM_RESOURCE)
+        expires = int(token.expires_on) if token.expires_on.isdigit() else int(time.time()) + 300
+        return AccessToken(token.access_token, expires)
 
 
 def do_arm_operations(args: argparse.Namespace) -> None:
     """List the VMs in --resourcegroup with the pod's identity (no client ID, as the demo)."""
-    from azure.core.exceptions import ClientAuthenticationError, HttpResponseError
+    from azure.core.exceptions import HttpResponseError
     from azure.mgmt.compute import ComputeManagementClient
 
     base_url = os.environ.get("PODID_LAB_ARM_ENDPOINT", "https://management.azure.com")
     verify = os.environ.get("PODID_LAB_CA_BUNDLE") or True
     client = ComputeManagementClient(
-        _credential(), args.subscriptionid, base_url=base_url, connection_verify=verify
+        _MsiAuthorizer(), args.subscriptionid, base_url=base_url, connection_verify=verify
     )
-    _Recorder.last = None
     try:
         count = sum(1 for _ in client.virtual_machines.list(args.resourcegroup))
-    except HttpResponseError as exc:
-        if exc.status_code is not None and not isinstance(exc, ClientAuthenticationError):
-            code = exc.error.code if exc.error else ""
-            message = exc.error.message if exc.error else str(exc)
-            klog.error(
-                "main.go:73",
-                "failed list all vm, error: compute.VirtualMachinesClient#List: Failure "
-                f"responding to request: StatusCode={exc.status_code} -- Original Error: "
-                f"autorest/azure: Service returned an error. Status={exc.status_code} "
-                f'Code="{code}" Message="{message}"',
-            )
-            return
-        _token_failed_for_arm(args, exc)
+    except adal.AdalError as exc:
+        url = (
+            f"https://management.azure.com/subscriptions/{args.subscriptionid}/resourceGroups/"
+            f"{args.resourcegroup}/providers/Microsoft.Compute/virtualMachines"
+            "?api-version=2019-12-01"
+        )
+        klog.error(
+            "main.go:73",
+            "failed list all vm, error: azure.BearerAuthorizer#WithAuthorization: Failed to "
+            f"refresh the Token for request to {url}: StatusCode={exc.status} -- Original "
+            f"Error: {exc}",
+        )
         return
-    except Exception as exc:  # the token request failed before ARM was reached
-        _token_failed_for_arm(args, exc)
+    except HttpResponseError as exc:
+        code = exc.error.code if exc.error else ""
+        message = exc.error.message if exc.error else str(exc)
+        klog.error(
+            "main.go:73",
+            "failed list all vm, error: compute.VirtualMachinesClient#List: Failure "
+            f"responding to request: StatusCode={exc.status_code} -- Original Error: "
+            f"autorest/azure: Service returned an error. Status={exc.status_code} "
+            f'Code="{code}" Message="{message}"',
+        )
         return
     klog.info("main.go:77", f"successfully counted VM from ARM: {count}")
 
 
-def _token_failed_for_arm(args: argparse.Namespace, exc: Exception) -> None:
-    url = (
-        f"https://management.azure.com/subscriptions/{args.subscriptionid}/resourceGroups/"
-        f"{args.resourcegroup}/providers/Microsoft.Compute/virtualMachines?api-version=2019-12-01"
-    )
-    status = _Recorder.last[0] if _Recorder.last else 0
-    klog.error(
-        "main.go:73",
-        "failed list all vm, error: azure.BearerAuthorizer#WithAuthorization: Failed to refresh "
-        f"the Token for request to {url}: StatusCode={status} -- Original Error: "
-        f"{_adal_error(exc.__cause__ or exc)}",
-    )
-
-
-def test_msi_endpoint(args: argparse.Namespace) -> str | None:
+def test_msi_endpoint(args: argparse.Namespace) -> adal.Token | None:
     """A token from the MSI endpoint with no client ID."""
-    _Recorder.last = None
     try:
-        return str(_credential().get_token(_scope(args.aad_resourcename)).token)
-    except Exception as exc:
+        token = _refresh(args.aad_resourcename)
+    except adal.AdalError as exc:
         klog.error(
             "main.go:87",
             "failed to refresh ServicePrincipalTokenFromMSI using the MSI endpoint "
-            f"({IMDS_TOKEN_ENDPOINT}), error: {_adal_error(exc.__cause__ or exc)}",
+            f"({adal.MSI_ENDPOINT}), error: {exc}",
         )
         return None
+    klog.info(
+        "main.go:95",
+        f"successfully acquired a token using the MSI, msiEndpoint({adal.MSI_ENDPOINT})",
+    )
+    return token
 
 
-def test_msi_endpoint_from_user_assigned_id(args: argparse.Namespace) -> str | None:
+def test_msi_endpoint_from_user_assigned_id(args: argparse.Namespace) -> adal.Token | None:
     """A token from the MSI endpoint for --clientid."""
-    _Recorder.last = None
     try:
-        return str(_credential(args.clientid).get_token(_scope(args.aad_resourcename)).token)
-    except Exception as exc:
+        token = _refresh(args.aad_resourcename, args.clientid)
+    except adal.AdalError:
+        # The Go program logs this failure without the error.
         klog.error(
-            "main.go:105",
-            "failed to refresh ServicePrincipalTokenFromMSIWithUserAssignedID using the MSI "
-            f"endpoint ({IMDS_TOKEN_ENDPOINT}) clientID({args.clientid}), error: "
-            f"{_adal_error(exc.__cause__ or exc)}",
+            "main.go:106",
+            "failed to refresh ServicePrincipalToken userAssignedID MSI, "
+            f"msiEndpoint({adal.MSI_ENDPOINT})",
         )
         return None
+    klog.info(
+        "main.go:114",
+        "successfully acquired a token, userAssignedID MSI, "
+        f"msiEndpoint({adal.MSI_ENDPOINT}) clientID({args.clientid})",
+    )
+    return token
 
 
 def test_instance_metadata_requests() -> None:
-    """GET /metadata/instance, as the demo does, and log the JSON."""
+    """GET /metadata/instance, as the demo does, and log the body whatever the status."""
     request = urllib.request.Request(
         f"{_authority()}/metadata/instance?api-version=2017-08-01", headers={"Metadata": "true"}
     )
     try:
-        with urllib.request.urlopen(request, timeout=10) as resp:
-            body = json.loads(resp.read())
-    except (urllib.error.URLError, ValueError) as exc:
-        klog.error("main.go:131", f"failed to make GET on instance metadata, error: {exc}")
+        with urllib.request.urlopen(request, timeout=INSTANCE_TIMEOUT_SECONDS) as resp:
+            body = resp.read()
+    except urllib.error.HTTPError as exc:
+        body = exc.read()  # Go's client returns any status without an error
+    except (urllib.error.URLError, OSError) as exc:
+        # The demo logs the bare error (`klog.Error(err)`): Go words it `Get "<url>": <cause>`;
+        # the cause here is Python's wording.
+        klog.error("main.go:132", f'Get "{INSTANCE_URL}": {getattr(exc, "reason", exc)}')
         return
     klog.info(
         "main.go:141",
-        f"successfully made GET on instance metadata, {json.dumps(body, separators=(',', ':'))}",
+        f"successfully made GET on instance metadata, {body.decode('utf-8', 'replace')}",
     )
-
-
-def watch_parent() -> None:
-    """Exit when the lab that started us is gone (where no parent-death signal exists)."""
-    expected = os.environ.get("PODID_LAB_PARENT_PID")
-    if not expected:
-        return
-
-    def loop() -> None:
-        while os.getppid() == int(expected):
-            time.sleep(1.0)
-        os._exit(0)
-
-    threading.Thread(target=loop, name="parent-watchdog", daemon=True).start()
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    watch_parent()
     # The Go demo's log holds only its own klog lines; azure-identity's warnings would otherwise
     # reach stderr (Python's last-resort handler) and the pod's log.
     logging.getLogger("azure").setLevel(logging.CRITICAL)
     pod = f"{os.environ.get('MY_POD_NAMESPACE', '')}/{os.environ.get('MY_POD_NAME', '')}"
-    klog.info(
-        "main.go:33",
-        f"starting demo pod {pod} {os.environ.get('MY_POD_IP', '')} "
-        f"(podid lab port of demo v1.6.3; token retries shortened to {TOKEN_RETRIES})",
-    )
+    klog.info("main.go:33", f"starting demo pod {pod} {os.environ.get('MY_POD_IP', '')}")
     while True:
+        turn = time.monotonic()
         do_arm_operations(args)
         t1 = test_msi_endpoint(args)
-        if t1 is None:
+        t2 = test_msi_endpoint_from_user_assigned_id(args) if t1 is not None else None
+        if t1 is None or t2 is None:
+            time.sleep(max(0.0, FAILED_TURN_FLOOR_SECONDS - (time.monotonic() - turn)))
             continue
-        klog.info(
-            "main.go:95",
-            f"successfully acquired a token using the MSI, msiEndpoint({IMDS_TOKEN_ENDPOINT})",
-        )
-        t2 = test_msi_endpoint_from_user_assigned_id(args)
-        if t2 is None:
-            continue
-        klog.info(
-            "main.go:114",
-            "successfully acquired a token, userAssignedID MSI, "
-            f"msiEndpoint({IMDS_TOKEN_ENDPOINT}) clientID({args.clientid})",
-        )
-        if t1 != t2:
+        if t1.access_token.lower() != t2.access_token.lower():
             # The Go demo prints both tokens here; the port never prints a token.
-            klog.error(
-                "main.go:117", "msi, emsi test failed with t1(<redacted>) and t2(<redacted>)"
-            )
+            klog.error("main.go:54", "msi, emsi test failed with t1(<redacted>) and t2(<redacted>)")
         test_instance_metadata_requests()
         time.sleep(args.retry_wait_time)
 

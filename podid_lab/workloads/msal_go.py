@@ -18,7 +18,6 @@ import sys
 import time
 
 from .. import klog
-from .demo import watch_parent
 
 POLL_SECONDS = 60.0
 
@@ -42,7 +41,6 @@ def main() -> int:
     from azure.identity import WorkloadIdentityCredential
     from azure.keyvault.secrets import SecretClient
 
-    watch_parent()
     vault_url = os.environ.get("KEYVAULT_URL", "")
     if not vault_url:
         vault_url = f"https://{os.environ.get('KEYVAULT_NAME', '')}.vault.azure.net/"

@@ -61,6 +61,20 @@ def test_start_is_idempotent_and_status_tells(own_lab: LabHome) -> None:
     assert result.returncode == 0 and result.stdout.startswith("running")
 
 
+def test_status_and_health_report_the_time_scale(own_lab: LabHome) -> None:
+    result = cli(own_lab, "status")
+    assert result.stdout.splitlines()[1] == (
+        "time scale 0.0625: adal's IMDS retry waits (112 s per failed call on Azure) take 7 s here"
+    )
+    assert cli(own_lab, "config", "set", "time_scale", "1").returncode == 0
+    assert cli(own_lab, "status").stdout.splitlines()[1].endswith("take 112 s here")
+    health = azure_for(own_lab).admin("GET", "/_lab/health").json()
+    assert health["knobs"]["time_scale"] == 1.0
+    assert health["time_scale"].startswith("time scale 1: ")
+    bad = cli(own_lab, "config", "set", "time_scale", "-1")
+    assert bad.returncode == 1 and "must not be negative" in bad.stderr
+
+
 def test_stop_then_status(tmp_path: Path) -> None:
     home = LabHome(tmp_path / "lab")
     start(home, port=0)

@@ -3,7 +3,9 @@ the kubernetes client and a stock kubectl — and every failure the tutorial tea
 
 from __future__ import annotations
 
+import itertools
 import os
+import re
 import signal
 import subprocess
 import time
@@ -21,6 +23,7 @@ from azure.mgmt.compute import ComputeManagementClient
 from kubernetes import client, config
 
 from podid_helpers.manifests import demo_pod_yaml
+from podid_lab import ids
 from podid_lab.home import LabHome
 from podid_lab.kube.models import cluster_key
 from podid_lab.nmi.secrets import PodSecrets
@@ -28,9 +31,13 @@ from podid_lab.server import start, status, stop
 
 from .aks_steps import POLL, assign, create_cluster, register_pod_identity_preview, wait_for
 from .conftest import Azure, azure_for
+from .host_processes import alive, pod_pids
 
 GROUP, CLUSTER, IDENTITY, POD_IDENTITY, NS = "pi-rg", "pi-aks", "pi-identity", "pi-demo", "demo"
 DEMO_IMAGE = "mcr.microsoft.com/oss/azure/aad-pod-identity/demo:v1.6.3"
+# adal's 112 s per failed IMDS call become 2.24 s: the same lines, in the same order, sooner.
+TIME_SCALE = 0.02
+MSI = "http://169.254.169.254/metadata/identity/oauth2/token"
 
 
 @dataclass
@@ -122,6 +129,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     home = LabHome(root / "lab")
     start(home, port=0)
     az = azure_for(home)
+    assert az.admin("PATCH", "/_lab/settings", {"time_scale": TIME_SCALE}).ok
     register_pod_identity_preview(az)
     cluster = create_cluster(az, GROUP, CLUSTER)
     cluster.pod_identity_profile = {"enabled": True}
@@ -172,6 +180,19 @@ def pod_log(w: World, name: str, namespace: str, contains: str, timeout: float =
         return text if contains in text else None
 
     return str(wait_for(read, timeout))
+
+
+def pod_ip(w: World, name: str, namespace: str = NS) -> str:
+    return str(w.core.read_namespaced_pod(name, namespace).status.pod_ip)
+
+
+def nmi_log(w: World, pod: str) -> list[str]:
+    """The lines of the log of the NMI pod on `pod`'s node."""
+    node = w.core.read_namespaced_pod(pod, NS).spec.node_name
+    (nmi,) = w.core.list_namespaced_pod(
+        "kube-system", label_selector="component=nmi", field_selector=f"spec.nodeName={node}"
+    ).items
+    return str(w.core.read_namespaced_pod_log(nmi.metadata.name, "kube-system")).splitlines()
 
 
 def delete_pod(w: World, name: str, namespace: str = NS) -> None:
@@ -231,7 +252,7 @@ def test_pod_identity_objects_and_state(world: World) -> None:
     assert world.identity.id.lower() in assigned
 
 
-def test_missing_managed_identity_operator_fails_the_pod_identity(world: World) -> None:
+def test_missing_managed_identity_operator_refuses_the_put_at_once(world: World) -> None:
     other = world.az.msi.user_assigned_identities.create_or_update(
         GROUP, "no-mio", {"location": "japaneast"}
     )
@@ -245,26 +266,47 @@ def test_missing_managed_identity_operator_fails_the_pod_identity(world: World) 
         },
     }
     try:
-        cluster = world.set_pod_identities([world.entry(), entry])
-        states = {i.name: i for i in cluster.pod_identity_profile.user_assigned_identities}
-        assert states[POD_IDENTITY].provisioning_state == "Assigned"
-        failed = states["no-mio"]
-        assert failed.provisioning_state == "Failed"
-        assert failed.provisioning_info.error.error.message == (
-            f"Cluster identity has no assignment permission over identity 'resourceId: {other.id}'"
+        with pytest.raises(HttpResponseError) as refused:
+            world.set_pod_identities([world.entry(), entry])
+        assert refused.value.status_code == 400
+        assert refused.value.error.code == "BadRequest"
+        assert refused.value.error.message == (
+            f"Cluster identity has no assignment permission over identity 'resourceId: "
+            f"{other.id} - clientId: {other.client_id} - objectId: {other.principal_id}'. "
+            "Please grant at least 'Managed Identity Operator' role to the cluster identity "
+            "over the identity."
         )
+        # Refused, so nothing changed: no entry, no objects, nothing on the scale set.
+        cluster = world.az.aks.managed_clusters.get(GROUP, CLUSTER)
+        assert cluster.provisioning_state == "Succeeded"
+        names = [i.name for i in cluster.pod_identity_profile.user_assigned_identities]
+        assert names == [POD_IDENTITY]
+        assert world.kubectl("get", "azureidentity", "no-mio", "-n", "other").returncode == 1
         (vmss,) = world.az.compute.virtual_machine_scale_sets.list(world.node_group)
         assert other.id.lower() not in {k.lower() for k in vmss.identity.user_assigned_identities}
-        # The fix: grant MIO to the cluster identity, then update the cluster again.
+        # The fix: grant MIO to the cluster identity, then add it again. While AKS assigns it,
+        # the new entry is Updating and the one already there stays Assigned.
         assign(world.az, other.id, "Managed Identity Operator", world.cluster_principal)
-        cluster = world.set_pod_identities([world.entry(), entry])
+        cluster = world.az.aks.managed_clusters.get(GROUP, CLUSTER)
+        cluster.pod_identity_profile = {
+            "enabled": True,
+            "userAssignedIdentities": [world.entry(), entry],
+        }
+        poller = world.az.aks.managed_clusters.begin_create_or_update(
+            GROUP, CLUSTER, cluster, **POLL
+        )
+        during = world.az.aks.managed_clusters.get(GROUP, CLUSTER).pod_identity_profile
+        assert {i.name: i.provisioning_state for i in during.user_assigned_identities} == {
+            POD_IDENTITY: "Assigned",
+            "no-mio": "Updating",
+        }
         states = {
             i.name: i.provisioning_state
-            for i in cluster.pod_identity_profile.user_assigned_identities
+            for i in poller.result().pod_identity_profile.user_assigned_identities
         }
         assert states == {POD_IDENTITY: "Assigned", "no-mio": "Assigned"}
     finally:
-        cluster = world.set_pod_identities([world.entry()])
+        world.set_pod_identities([world.entry()])
     # removing the entry removed what the add-on made for it
     assert world.kubectl("get", "azureidentity", "no-mio", "-n", "other").returncode == 1
     (vmss,) = world.az.compute.virtual_machine_scale_sets.list(world.node_group)
@@ -280,7 +322,8 @@ def test_demo_pod_logs_the_success_lines(world: World, tmp_path: Path) -> None:
     assert apply_demo(world, tmp_path).strip() == "pod/demo created"
     text = pod_log(world, "demo", NS, "successfully made GET on instance metadata")
     elapsed = time.monotonic() - started
-    assert "starting demo pod demo/demo 10.224." in text
+    first = text.splitlines()[0]
+    assert first.endswith(" main.go:33] starting demo pod demo/demo " + pod_ip(world, "demo"))
     assert "successfully counted VM from ARM: 0" in text
     assert (
         "successfully acquired a token using the MSI, "
@@ -484,7 +527,9 @@ def test_the_nmi_pod_hands_out_nothing_without_its_own_secret(world: World) -> N
     # The exception's real behaviour holds for whoever has the secret (here the owner, by key):
     # the node's identities, by client ID, straight from IMDS.
     as_nmi = as_pod(world, nmi.metadata.uid, client_id=world.identity.client_id)
-    assert as_nmi.status_code == 200 and as_nmi.json()["client_id"] == world.identity.client_id
+    assert as_nmi.status_code == 200
+    claims = jwt.decode(as_nmi.json()["access_token"], options={"verify_signature": False})
+    assert claims["appid"] == world.identity.client_id
 
 
 def as_pod(world: World, uid: str, key: str | None = "admin", **query: str) -> requests.Response:
@@ -555,6 +600,141 @@ def test_role_on_another_group_gives_the_403_line(world: World, tmp_path: Path) 
     delete_pod(world, "wrong-rg")
 
 
+def _klog_seconds(line: str) -> float:
+    """Seconds since midnight of a klog line's time stamp."""
+    clock = line.split()[1]
+    hours, minutes, seconds = clock.split(":")
+    return int(hours) * 3600 + int(minutes) * 60 + float(seconds)
+
+
+def test_mistyped_clientid_fails_as_on_azure_with_adals_rhythm(
+    world: World, tmp_path: Path
+) -> None:
+    typo = world.identity.client_id[:-1] + ("0" if world.identity.client_id[-1] != "0" else "1")
+    apply_demo(world, tmp_path, name="typo", client_id=typo)
+    text = pod_log(world, "typo", NS, "main.go:106", timeout=30)
+    lines = text.splitlines()
+    failed = next(line for line in lines if "main.go:106]" in line)
+    # The Go program's own line: no error detail, and no client ID.
+    assert failed.startswith("E") and failed.endswith(
+        "main.go:106] failed to refresh ServicePrincipalToken userAssignedID MSI, "
+        f"msiEndpoint({MSI})"
+    )
+    assert "successfully acquired a token using the MSI" in text  # no client ID: still fine
+    assert "successfully acquired a token, userAssignedID MSI" not in text
+    redacted = f"{typo[:4]}##### REDACTED #####{typo[-4:]}"
+    nmi = nmi_log(world, "typo")
+    refused = [
+        line
+        for line in nmi
+        if line.endswith(
+            "server.go:371] failed to get matching identities for pod: demo/typo, error: no "
+            f"azure identity found for request clientID {redacted}"
+        )
+    ]
+    # adal asked five times (retryForIMDS), then the demo logged one failure.
+    assert len(refused) >= 5
+    first_five = refused[:5]
+    stamps = [_klog_seconds(line) for line in first_five]
+    gaps = [b - a for a, b in itertools.pairwise(stamps)]
+    expected = [w * TIME_SCALE for w in (2, 6, 14, 30)]
+    assert all(gap >= want * 0.9 for gap, want in zip(gaps, expected, strict=True)), (
+        gaps,
+        expected,
+    )
+    assert gaps == sorted(gaps)  # exponential backoff
+    assert _klog_seconds(failed) - _klog_seconds(first_five[-1]) >= 60 * TIME_SCALE * 0.9
+    status_404 = [line for line in nmi if "status (404) took " in line]
+    assert status_404 and all(
+        re.search(
+            r"server\.go:192\] status \(404\) took \d+ ns for req\.method=GET "
+            r"reg\.path=/metadata/identity/oauth2/token req\.remote=10\.224\.\d+\.\d+$",
+            line,
+        )
+        for line in status_404
+    )
+    delete_pod(world, "typo")
+
+
+def test_nmi_logs_the_match_for_a_named_client_id(world: World, tmp_path: Path) -> None:
+    apply_demo(world, tmp_path, name="named")
+    pod_log(world, "named", NS, "main.go:114")
+    cid = world.identity.client_id
+    redacted = f"{cid[:4]}##### REDACTED #####{cid[-4:]}"
+    nmi = "\n".join(nmi_log(world, "named"))
+    assert (
+        f"managed.go:52] clientID in request: {redacted}, demo/named has been matched with "
+        f"azure identity demo/{POD_IDENTITY}"
+    ) in nmi
+    assert (
+        "managed.go:63] no clientID or resourceID in request. demo/named has been matched with "
+        f"azure identity demo/{POD_IDENTITY}"
+    ) in nmi
+    assert re.search(r"server\.go:192\] status \(200\) took \d+ ns for req\.method=GET", nmi)
+    delete_pod(world, "named")
+
+
+def test_nmi_answers_as_nmi_writes_them(world: World, tmp_path: Path) -> None:
+    apply_demo(world, tmp_path, name="answers")
+    endpoint = world.endpoint("answers")
+    url = endpoint + "/metadata/identity/oauth2/token"
+    cid = world.identity.client_id
+
+    def get(**params: str) -> requests.Response:
+        return requests.get(
+            url,
+            params={"api-version": "2018-02-01", **params},
+            headers={"Metadata": "true"},
+            timeout=10,
+        )
+
+    ok = get(resource="https://management.azure.com/", client_id=cid)
+    assert ok.status_code == 200
+    assert ok.headers["content-type"] == "application/json"
+    assert list(ok.json()) == [
+        "access_token",
+        "refresh_token",
+        "expires_in",
+        "expires_on",
+        "not_before",
+        "resource",
+        "token_type",
+    ]
+    assert ok.json()["refresh_token"] == "" and ok.json()["token_type"] == "Bearer"
+    # NMI compares client IDs exactly: another case is another client ID.
+    upper = get(resource="https://management.azure.com/", client_id=cid.upper())
+    assert (upper.status_code, upper.text) == (
+        404,
+        f"no azure identity found for request clientID {cid.upper()[:4]}##### REDACTED "
+        f"#####{cid.upper()[-4:]}\n",
+    )
+    assert upper.headers["content-type"] == "text/plain; charset=utf-8"
+    assert upper.headers["x-content-type-options"] == "nosniff"
+    # IMDS refuses an unknown resource (400); NMI passes adal's error on as a 403, endpoint and all.
+    denied = get(resource="https://example.invalid/", client_id=cid)
+    assert denied.status_code == 403
+    assert denied.text == (
+        "adal: Refresh request failed. Status Code = '400'. Response body: "
+        '{"error":"invalid_resource","error_description":"AADSTS500011: The resource '
+        "principal named https://example.invalid/ was not found in the tenant named "
+        f'{ids.TENANT_DOMAIN}."}} Endpoint http://169.254.169.254/metadata/identity/oauth2/token'
+        f"?api-version=2018-02-01&client_id={cid}&resource=https%3A%2F%2Fexample.invalid%2F\n"
+    )
+    assert not denied.text.startswith("failed to get service principal token")
+    no_header = requests.get(url, params={"resource": "https://management.azure.com/"}, timeout=10)
+    assert no_header.headers["content-type"] == "application/json; charset=utf-8"
+    assert no_header.text.endswith("}\n")
+    nmi = "\n".join(nmi_log(world, "answers"))
+    assert (
+        "server.go:378] failed to get service principal token for pod: demo/answers, error: "
+        "adal: Refresh request failed. Status Code = '400'."
+    ) in nmi
+    assert "server.go:322] metadata header is not specified, req.method=GET" in nmi
+    for code in (200, 400, 403, 404):
+        assert f"status ({code}) took " in nmi
+    delete_pod(world, "answers")
+
+
 def test_unknown_image_is_err_image_pull_with_an_event(world: World, tmp_path: Path) -> None:
     apply_demo(world, tmp_path, name="nginx", image="nginx:1.27")
 
@@ -578,63 +758,47 @@ def test_deleting_the_pod_ends_its_process(world: World, tmp_path: Path) -> None
     pids = demo_pids("short-lived")
     assert pids
     delete_pod(world, "short-lived")
-    wait_for(lambda: not any(_alive(p) for p in pids), timeout=10)
+    wait_for(lambda: not any(alive(p) for p in pids), timeout=10)
 
 
 def test_lab_restart_restarts_running_pods_and_no_process_outlives_the_lab(
     world: World, tmp_path: Path
 ) -> None:
     apply_demo(world, tmp_path, name="survivor")
-    pod_log(world, "survivor", NS, "starting demo pod")
+    before = pod_log(world, "survivor", NS, "successfully acquired a token using the MSI")
     pids = demo_pids("survivor")
-    endpoint = pod_endpoint(pids[0])
+    endpoint = world.endpoint("survivor")
     home = world.az.home
     lab_pid = status(home).pid
     assert lab_pid is not None
     os.kill(lab_pid, signal.SIGKILL)
-    wait_for(lambda: not any(_alive(p) for p in pids), timeout=10)
+    wait_for(lambda: not any(alive(p) for p in pids), timeout=10)
     start(home, port=int(home.port_file.read_text()))
-    wait_for(lambda: demo_pids("survivor"), timeout=15)
+    # Every running pod of the world starts again at once: on a busy 2-core host that takes time.
+    wait_for(lambda: demo_pids("survivor"), timeout=45)
     pod = wait_for(
         lambda: (
             (p := world.core.read_namespaced_pod("survivor", NS)).status.container_statuses[0].ready
             and p
-        )
+        ),
+        timeout=30,
     )
     assert pod.status.container_statuses[0].restart_count == 1
-    again = pod_endpoint(demo_pids("survivor")[0])
+    again = world.endpoint("survivor")
     assert again.split("/pod/")[1] == endpoint.split("/pod/")[1]  # the pod keeps its secret
     assert imds_token(again).status_code == 200
+    # ... and its restarted process, which got it from the lab, gets tokens with it again.
+    token_line = "successfully acquired a token using the MSI"
+    wait_for(
+        lambda: (
+            world.core.read_namespaced_pod_log("survivor", NS).count(token_line)
+            > before.count(token_line)
+        ),
+        timeout=30,
+    )
     delete_pod(world, "survivor")
 
 
 def demo_pids(pod: str) -> list[int]:
-    """PIDs of demo processes started for `pod` (found by their environment)."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            environ = (entry / "environ").read_bytes().split(b"\0")
-            cmdline = (entry / "cmdline").read_bytes()
-        except OSError:
-            continue
-        if b"podid_lab.workloads.demo" in cmdline and f"MY_POD_NAME={pod}".encode() in environ:
-            found.append(int(entry.name))
-    return found
-
-
-def pod_endpoint(pid: int) -> str:
-    """The IMDS endpoint a pod's process was given."""
-    for entry in Path(f"/proc/{pid}/environ").read_bytes().split(b"\0"):
-        if entry.startswith(b"AZURE_POD_IDENTITY_AUTHORITY_HOST="):
-            return entry.split(b"=", 1)[1].decode()
-    raise AssertionError(f"process {pid} has no IMDS endpoint")
-
-
-def _alive(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat") as fh:
-            return fh.read().rsplit(")", 1)[-1].split()[0] != "Z"
-    except OSError:
-        return False
+    """PIDs of the processes of `pod`'s demo container."""
+    return pod_pids(NS, pod, "demo")

@@ -11,9 +11,11 @@ import subprocess
 import time
 from pathlib import Path
 
+import jwt
 import pytest
 
 from .aks_steps import wait_for
+from .host_processes import alive, parent_of, pod_pids
 from .test_pod_identity import NS, POD_IDENTITY, World, apply_demo, delete_pod, pod_log
 from .test_pod_identity import world as world
 
@@ -32,6 +34,12 @@ def run_pod(world: World, name: str, image: str, *command: str, labelled: bool =
     result = world.kubectl(*args, "--", *command)
     assert result.returncode == 0, result.stderr
     assert result.stdout == f"pod/{name} created\n"
+
+
+def _appid(reply: dict[str, str]) -> str:
+    """The client ID an NMI token reply is for (NMI's msiResponse carries none of its own)."""
+    claims = jwt.decode(reply["access_token"], options={"verify_signature": False})
+    return str(claims["appid"])
 
 
 def running(world: World, name: str) -> None:
@@ -86,7 +94,7 @@ def test_a_labelled_curl_pod_logs_a_token_and_an_unlabelled_one_nmi_404(world: W
         labelled=False,
     )
     token = json.loads(pod_log(world, "curl-ok", NS, "access_token"))
-    assert token["client_id"] == world.identity.client_id
+    assert _appid(token) == world.identity.client_id
     assert token["resource"] == "https://management.azure.com/"
     # The entrypoint put curl in front of the options; NMI answers 404 for an unlabelled pod.
     text = pod_log(world, "curl-nolabel", NS, "no azure identity found")
@@ -99,7 +107,7 @@ def test_a_labelled_curl_pod_logs_a_token_and_an_unlabelled_one_nmi_404(world: W
 def test_exec_wget_against_imds_in_a_busybox_pod(world: World, toolbox: str) -> None:
     result = exec_(world, "wget", "-q", "-O", "-", "--header", "Metadata: true", TOKEN_URL)
     assert result.returncode == 0, result.stderr
-    assert json.loads(result.stdout)["client_id"] == world.identity.client_id
+    assert _appid(json.loads(result.stdout)) == world.identity.client_id
 
 
 def test_run_it_rm_gives_an_interactive_shell(world: World) -> None:
@@ -411,7 +419,7 @@ def test_the_toolbox_never_touches_the_host(world: World, toolbox: str) -> None:
         result = exec_(world, "sh", "-c", script)
         assert result.returncode == 2
         assert "is not supported by the podid lab's toolbox shell" in result.stderr
-    # While `sh -c sleep` runs, no toolbox process has a child: every command runs inside it.
+    # While `sh -c sleep` runs, no toolbox workload has a child: every command runs inside it.
     full = {**os.environ, "KUBECONFIG": str(world.kubeconfig), "HOME": str(world.kube_home)}
     running_exec = subprocess.Popen(
         ["kubectl", "exec", "toolbox", "-n", NS, "--", "sh", "-c", "sleep 3; echo done"],
@@ -419,8 +427,11 @@ def test_the_toolbox_never_touches_the_host(world: World, toolbox: str) -> None:
         stdout=subprocess.PIPE,
         text=True,
     )
-    toolboxes = wait_for(lambda: len(_toolbox_processes()) >= 2 and _toolbox_processes())
-    assert not [pid for pid, parent in _parents().items() if parent in toolboxes]
+    supervisors = wait_for(lambda: len(_toolbox_processes()) >= 2 and _toolbox_processes())
+    everything = set(pod_pids(NS, "toolbox", "toolbox"))
+    workloads = {pid for pid in everything if parent_of(pid) in supervisors}
+    assert everything == supervisors | workloads and len(workloads) == len(supervisors)
+    assert not [pid for pid, parent in _parents().items() if parent in workloads]
     assert running_exec.communicate(timeout=20)[0] == "done\n"
 
 
@@ -429,27 +440,22 @@ def _parents() -> dict[int, int]:
     for entry in os.listdir("/proc"):
         if entry.isdigit():
             try:
-                stat = Path(f"/proc/{entry}/stat").read_text()
+                parents[int(entry)] = parent_of(int(entry))
             except OSError:
                 continue
-            parents[int(entry)] = int(stat.rsplit(")", 1)[1].split()[1])
     return parents
 
 
 def _toolbox_processes(pod: str = "toolbox") -> set[int]:
+    """The supervisors of a toolbox pod's processes (its container's and each exec's)."""
+    pids = [pid for pid in pod_pids(NS, pod, pod) if alive(pid)]
     found = set()
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                cmdline = Path(f"/proc/{entry}/cmdline").read_bytes()
-                environ = Path(f"/proc/{entry}/environ").read_bytes()
-            except OSError:
-                continue
-            if (
-                b"podid_lab.workloads.toolbox" in cmdline
-                and f"PODID_LAB_POD={NS}/{pod}\0".encode() in environ
-            ):
-                found.add(int(entry))
+    for pid in pids:
+        try:
+            if parent_of(pid) not in pids:
+                found.add(pid)
+        except OSError:
+            continue  # it ended while we looked
     return found
 
 

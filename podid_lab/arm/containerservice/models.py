@@ -26,6 +26,8 @@ from ..lro import iso
 from ..msi.models import new_principal_ids
 from ..table import public
 
+ASSIGN_ACTION = "Microsoft.ManagedIdentity/userAssignedIdentities/assign/action"
+
 if TYPE_CHECKING:
     from ...lab import Lab
 
@@ -159,6 +161,7 @@ class ManagedClusters:
         network = self._network_profile(existing, requested.get("networkProfile"))
         creating = existing is None
         self._gate_pod_identity(requested, network, identity, creating)
+        self._gate_identity_assignment(requested, existing, identity)
         version = resolve_version(requested.get("kubernetesVersion"))
         node_group = self._node_resource_group(existing, group["name"], name, location, requested)
         props = self._properties(
@@ -325,6 +328,45 @@ class ManagedClusters:
                 "Network plugin kubenet is not supported to use with PodIdentity addon.",
             )
 
+    def _gate_identity_assignment(
+        self, props: dict[str, Any], existing: Document | None, identity: Document | None
+    ) -> None:
+        """AKS refuses the PUT that adds a pod identity its cluster identity may not assign.
+
+        Refused at once, not failed later: `az aks pod-identity add` grants Managed Identity
+        Operator and then waits 30 s for it to propagate *before* it sends the PUT, and the
+        message users quote (aad-pod-identity issue 1145, from an ARM deployment) names the
+        request's own identity fields (resourceId, clientId, objectId). Only entries being
+        added or re-pointed are checked; AKS's handling of a grant removed later is unpublished.
+        """
+        old = (existing or {}).get("properties", {}).get("podIdentityProfile") or {}
+        before = {
+            (i.get("name"), i.get("namespace")): (i.get("identity") or {}).get("resourceId", "")
+            for i in old.get("userAssignedIdentities") or []
+        }
+        principal = control_plane_principal(identity or {})
+        for item in (props.get("podIdentityProfile") or {}).get("userAssignedIdentities") or []:
+            resource_id = (item.get("identity") or {}).get("resourceId", "")
+            key = (item.get("name"), item.get("namespace"))
+            if key in before and before[key].lower() == resource_id.lower():
+                continue
+            target = self._lab.identities.get(resource_id) if resource_id else None
+            if target is None:
+                continue  # the add-on reports an identity that does not exist
+            if principal and self._lab.authorizer.allowed(principal, ASSIGN_ACTION, target["id"]):
+                continue
+            target_props = target["properties"]
+            # Azure's wording up to 'Managed Identity Operator' (issue 1145); the public quote
+            # stops there, so the rest of the sentence is the lab's.
+            raise ArmError(
+                400,
+                "BadRequest",
+                "Cluster identity has no assignment permission over identity 'resourceId: "
+                f"{resource_id} - clientId: {target_props['clientId']} - objectId: "
+                f"{target_props['principalId']}'. Please grant at least 'Managed Identity "
+                "Operator' role to the cluster identity over the identity.",
+            )
+
     def _node_resource_group(
         self,
         existing: Document | None,
@@ -459,7 +501,8 @@ class ManagedClusters:
 
     @staticmethod
     def _pod_identity_profile(wanted: dict[str, Any], old: dict[str, Any] | None) -> Document:
-        """The profile as asked, keeping each known identity's state (the add-on owns it)."""
+        """The profile as asked: an identity already Assigned keeps its state, one being added
+        or changed is `Updating` until the operation ends (as AKS's PUT response shows it)."""
         profile = dict(wanted)
         known = {
             (i["name"], i["namespace"]): i for i in (old or {}).get("userAssignedIdentities") or []
@@ -470,9 +513,13 @@ class ManagedClusters:
                 k: v for k, v in raw.items() if k not in ("provisioningState", "provisioningInfo")
             }
             before = known.get((item.get("name"), item.get("namespace")), {})
-            for key in ("provisioningState", "provisioningInfo"):
-                if key in before:
-                    item[key] = before[key]
+            unchanged = (before.get("identity") or {}).get("resourceId", "").lower() == (
+                (item.get("identity") or {}).get("resourceId", "").lower()
+            )
+            if unchanged and before.get("provisioningState") == "Assigned":
+                item["provisioningState"] = "Assigned"
+            else:
+                item["provisioningState"] = "Updating"
             identities.append(item)
         if "userAssignedIdentities" in profile:
             profile["userAssignedIdentities"] = identities
@@ -690,3 +737,12 @@ def _sku(wanted: dict[str, Any] | None) -> Document:
     if sku["name"] == "Basic":
         sku["name"] = "Base"
     return sku
+
+
+def control_plane_principal(identity: Document) -> str:
+    """The object ID of a cluster identity (system- or user-assigned)."""
+    if identity.get("type") == "SystemAssigned":
+        return str(identity.get("principalId") or "")
+    for value in (identity.get("userAssignedIdentities") or {}).values():
+        return str(value.get("principalId") or "")
+    return ""

@@ -5,6 +5,7 @@ from __future__ import annotations
 from starlette.responses import Response
 
 from ... import ids
+from ...store import Document
 from ..errors import resource_not_found
 from ..request import ArmRequest, json_response, page
 from ..resources.models import check_resource_location
@@ -32,6 +33,14 @@ def _require(req: ArmRequest) -> dict:
     return doc
 
 
+def _put_answer(doc: Document, created: bool) -> Response:
+    """201 with `Location: <the new resource's ID>` (a path, as Microsoft.ManagedIdentity sends
+    it), or 200 without one when the PUT replaced the resource."""
+    if created:
+        return json_response(doc, 201, {"Location": doc["id"]})
+    return json_response(doc)
+
+
 async def put_identity(req: ArmRequest) -> Response:
     """201 with the new identity's client, principal and tenant IDs; 200 on update."""
     group = req.require_resource_group()
@@ -41,7 +50,7 @@ async def put_identity(req: ArmRequest) -> Response:
     doc, created = req.lab.identities.create_or_update(
         group["name"], req.param("resourceName"), location, body.get("tags")
     )
-    return json_response(UserAssignedIdentities.arm_doc(doc), 201 if created else 200)
+    return _put_answer(UserAssignedIdentities.arm_doc(doc), created)
 
 
 async def patch_identity(req: ArmRequest) -> Response:
@@ -83,7 +92,7 @@ async def put_credential(req: ArmRequest) -> Response:
     doc, created = req.lab.federated_credentials.put(
         identity["id"], _fic_name(req), req.json_body()
     )
-    return json_response(FederatedCredentials.arm_doc(doc), 201 if created else 200)
+    return _put_answer(FederatedCredentials.arm_doc(doc), created)
 
 
 async def get_credential(req: ArmRequest) -> Response:

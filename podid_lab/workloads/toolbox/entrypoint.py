@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from ..demo import watch_parent
 from .context import PodContext
 from .shell import find_command, run_argv, stdio_session
 
@@ -11,7 +10,6 @@ CURL_ENTRYPOINT = "/entrypoint.sh"
 
 def run_container(pod: PodContext, argv: list[str]) -> int:
     """Run a container's (or an exec's) command line; its status is the process's exit code."""
-    watch_parent()
     session = stdio_session(pod)
     if pod.flavor == "curl" and argv[:1] == [CURL_ENTRYPOINT]:
         # curlimages/curl's entrypoint.sh: an option first (or no such command) means curl.
