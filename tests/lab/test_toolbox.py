@@ -521,10 +521,28 @@ def test_exec_with_a_tty(world: World, toolbox: str) -> None:
     assert code == 4
 
 
+def test_ctrl_c_on_a_tty_interrupts_the_command_not_the_shell(world: World, toolbox: str) -> None:
+    started = time.monotonic()
+    out, code = in_terminal(
+        world,
+        ["exec", "-it", "toolbox", "-n", NS, "--", "sh"],
+        ["sleep 20", "echo $?", "exit"],
+        interrupt="sleep 20",
+    )
+    assert "/ # echo $?\r\n130\r\n/ # " in out
+    assert code == 0
+    assert time.monotonic() - started < 15
+
+
 def in_terminal(
-    world: World, args: list[str], lines: list[str], timeout: float = 30
+    world: World,
+    args: list[str],
+    lines: list[str],
+    timeout: float = 30,
+    interrupt: str | None = None,
 ) -> tuple[str, int]:
-    """Run kubectl on a pseudo-terminal, typing each line after a prompt; (output, exit code)."""
+    """Run kubectl on a pseudo-terminal, typing each line after a prompt (and Ctrl-C a second
+    after the `interrupt` line); (output, exit code)."""
     env = {**os.environ, "KUBECONFIG": str(world.kubeconfig), "HOME": str(world.kube_home)}
     pid, fd = pty.fork()
     if pid == 0:
@@ -543,7 +561,11 @@ def in_terminal(
                 break
             output += chunk
             if pending and output.rstrip().endswith((b"#", b"$")):
-                os.write(fd, pending.pop(0).encode() + b"\r")
+                line = pending.pop(0)
+                os.write(fd, line.encode() + b"\r")
+                if line == interrupt:
+                    time.sleep(1.0)
+                    os.write(fd, b"\x03")
     _, status = os.waitpid(pid, 0)
     os.close(fd)
     return output.decode("utf-8", "replace"), os.waitstatus_to_exitcode(status)
