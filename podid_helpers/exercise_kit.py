@@ -1,8 +1,9 @@
 """What the troubleshooting exercises share: the symptom display and terminal-like views.
 
 A symptom is shown as a learner would meet it in a terminal: the command, then its output
-(the demo's log, NMI's answer, ARM's error as ``az`` prints it, ``kubectl get`` tables). Times,
-ports and tokens are left out, so the stored notebook compares across runs and machines.
+(the demo's log, NMI's answer, ARM's error as ``az`` prints it, ``kubectl get`` tables). A
+``kubectl`` line prints what kubectl prints (tests run each one); only klog times and the AGE
+column change between runs, and no port or token ever shows.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from .lookups import (
     require_cluster,
     role_definition_id,
 )
-from .steps_demo import log_line_text, pod_state
+from .steps_demo import pod_state
 
 if TYPE_CHECKING:
     import requests
@@ -39,10 +40,8 @@ if TYPE_CHECKING:
 __all__ = ["Section", "Symptom"]
 
 POD_TIMEOUT = 60.0
-IMDS_HOST = "http://169.254.169.254"
 # The tutorial's role assignments carry this description, so 07's cleanup finds leftovers.
 DESCRIPTION = "created-by: podid-tutorial"
-_KLOG = re.compile(r"^[IWEF]\d{4} \d{2}:\d{2}:\d{2}\.\d+\s+\d+\s+\S+:\d+\]")
 
 
 @dataclass(frozen=True)
@@ -112,55 +111,77 @@ def table(headers: Sequence[str], rows: Iterable[Sequence[object]]) -> tuple[str
     )
 
 
+_TABLE = "application/json;as=Table;v=v1;g=meta.k8s.io"
+
+
+def server_table(session: Session, path: str) -> dict[str, Any] | None:
+    """The API server's Table for ``path`` (what ``kubectl get`` prints), or None if not found."""
+    import json
+
+    from kubernetes.client.exceptions import ApiException
+
+    api = session.core_v1.api_client
+    with kube_errors():
+        try:
+            request = api.param_serialize(
+                "GET", path, header_params={"Accept": _TABLE}, auth_settings=["BearerToken"]
+            )
+            response = api.call_api(*request)
+            response.read()
+            found = json.loads(api.response_deserialize(response, {"200": "object"}).raw_data)
+        except ApiException as exc:
+            if exc.status == 404:
+                return None
+            raise
+    return found if isinstance(found, dict) else None
+
+
+def table_lines(
+    found: dict[str, Any], *, namespace_column: bool = False, show_labels: bool = False
+) -> tuple[str, ...]:
+    """A server Table printed as ``kubectl get`` prints it (priority-0 columns, 3 spaces apart)."""
+    columns = found.get("columnDefinitions") or []
+    shown = [i for i, c in enumerate(columns) if not c.get("priority")]
+    headers = [columns[i]["name"].upper() for i in shown]
+    rows = []
+    for row in found.get("rows") or []:
+        meta = (row.get("object") or {}).get("metadata") or {}
+        cells = [str(row["cells"][i]) for i in shown]
+        if namespace_column:
+            cells.insert(0, meta.get("namespace", ""))
+        if show_labels:
+            labels = sorted((meta.get("labels") or {}).items())
+            cells.append(",".join(f"{k}={v}" for k, v in labels) or "<none>")
+        rows.append(cells)
+    if namespace_column:
+        headers.insert(0, "NAMESPACE")
+    if show_labels:
+        headers.append("LABELS")
+    return table(headers, rows)
+
+
 def pods_view(session: Session, namespace: str, name: str) -> Section:
-    """``kubectl get pod <name> -n <ns> --show-labels`` (without AGE, which changes)."""
-    pod = find_pod(session, name, namespace)
+    """``kubectl get pod <name> -n <ns> --show-labels``."""
     command = f"kubectl get pod {name} -n {namespace} --show-labels"
-    if pod is None:
+    found = server_table(session, f"/api/v1/namespaces/{namespace}/pods/{name}")
+    if found is None:
         return Section(command, (f'Error from server (NotFound): pods "{name}" not found',))
-    statuses = (pod.status.container_statuses if pod.status else None) or []
-    ready = f"{sum(1 for c in statuses if c.ready)}/{len(pod.spec.containers)}"
-    restarts = sum(int(c.restart_count or 0) for c in statuses)
-    labels = ",".join(f"{k}={v}" for k, v in sorted((pod.metadata.labels or {}).items()))
-    rows = [(name, ready, pod_state(pod), restarts, labels or "<none>")]
-    return Section(command, table(("NAME", "READY", "STATUS", "RESTARTS", "LABELS"), rows))
+    return Section(command, table_lines(found, show_labels=True))
 
 
 def bindings_view(session: Session, namespace: str | None) -> Section:
-    """``kubectl get azureidentitybinding`` in one namespace, or ``-A`` (without AGE)."""
-    custom = session.custom_objects
-    found: Any
-    with kube_errors():
-        if namespace is None:
-            found = custom.list_cluster_custom_object(
-                POD_IDENTITY_GROUP, POD_IDENTITY_VERSION, "azureidentitybindings"
-            )
-        else:
-            found = custom.list_namespaced_custom_object(
-                POD_IDENTITY_GROUP, POD_IDENTITY_VERSION, namespace, "azureidentitybindings"
-            )
-    items = sorted(
-        found.get("items") or [],
-        key=lambda o: (o["metadata"]["namespace"], o["metadata"]["name"]),
-    )
-    rows = [
-        (
-            o["metadata"]["namespace"],
-            o["metadata"]["name"],
-            o["spec"].get("azureIdentity", ""),
-            o["spec"].get("selector", ""),
-        )
-        for o in items
-    ]
+    """``kubectl get azureidentitybinding`` in one namespace, or ``--all-namespaces``."""
+    group = f"/apis/{POD_IDENTITY_GROUP}/{POD_IDENTITY_VERSION}"
     if namespace is None:
-        return Section(
-            "kubectl get azureidentitybinding --all-namespaces",
-            table(("NAMESPACE", "NAME", "AZUREIDENTITY", "SELECTOR"), rows),
-        )
-    command = f"kubectl get azureidentitybinding -n {namespace}"
-    if not rows:
-        return Section(command, (f"No resources found in {namespace} namespace.",))
-    return Section(command, table(("NAME", "AZUREIDENTITY", "SELECTOR"), [r[1:] for r in rows]))
+        command = "kubectl get azureidentitybinding --all-namespaces"
+        found = server_table(session, f"{group}/azureidentitybindings")
+    else:
+        command = f"kubectl get azureidentitybinding -n {namespace}"
+        found = server_table(session, f"{group}/namespaces/{namespace}/azureidentitybindings")
+    if found is None or not found.get("rows"):
+        where = f" in {namespace} namespace" if namespace else ""
+        return Section(command, (f"No resources found{where}.",))
+    return Section(command, table_lines(found, namespace_column=namespace is None))
 
 
 # -- the demo pod's log -------------------------------------------------------------------------
@@ -179,18 +200,14 @@ def read_log(session: Session, name: str, namespace: str) -> str:
 
 
 def log_view(session: Session, name: str, namespace: str, log: str, show: Sequence[str]) -> Section:
-    """The first klog line from each place in ``show`` (``main.go:87``…), without times."""
-    picked: dict[str, str] = {}
-    for line in log.splitlines():
-        # Only the demo's own klog lines: azure-identity's warnings on stderr are noise here.
-        if not _KLOG.match(line):
-            continue
-        text = log_line_text(line)
-        for place in show:
-            if f" {place}]" in text and place not in picked:
-                picked[place] = text
-    lines = tuple(picked[p] for p in show if p in picked)
-    return Section(f"kubectl logs {name} -n {namespace}", lines)
+    """``kubectl logs … | grep -m<n>``: the first lines from the places in ``show``."""
+    files = {place.split(":")[0] for place in show}
+    assert len(files) == 1, "one source file per view"
+    lines = "|".join(place.split(":")[1] for place in show)
+    pattern = f" {files.pop()}:({lines})] "
+    picked = [line for line in log.splitlines() if re.search(pattern.replace(".", r"\."), line)]
+    command = f'kubectl logs {name} -n {namespace} | grep -m{len(show)} -E "{pattern}"'
+    return Section(command, tuple(picked[: len(show)]))
 
 
 # -- pods ---------------------------------------------------------------------------------------
@@ -245,24 +262,29 @@ def run_pod(session: Session, manifest: dict[str, Any]) -> str:
     return state
 
 
-def imds_get(
-    session: Session, name: str, namespace: str, path: str, *, header: bool
-) -> tuple[int, Any]:
-    """GET ``path`` from IMDS as the pod would (the lab's owner route asks NMI for it)."""
-    pod = find_pod(session, name, namespace)
-    if pod is None or not (pod.status and pod.status.pod_ip):
-        raise PodidError(
-            _("pod {pod} in {namespace} is not running; run its break cell.").format(
-                pod=repr(name), namespace=repr(namespace)
-            )
+def exec_in_pod(
+    session: Session, name: str, namespace: str, command: Sequence[str]
+) -> tuple[str, str, int]:
+    """Run ``command`` in the pod, as ``kubectl exec`` does; (stdout, stderr, exit code)."""
+    from kubernetes.stream import stream
+
+    with kube_errors():
+        client = stream(
+            session.core_v1.connect_get_namespaced_pod_exec,
+            name,
+            namespace,
+            command=list(command),
+            stderr=True,
+            stdin=False,
+            stdout=True,
+            tty=False,
+            _preload_content=False,
         )
-    response = lab_request(
-        session, "GET", f"/_lab/pods/{pod.metadata.uid}/imds{path}", metadata=header
-    )
     try:
-        return response.status_code, response.json()
-    except ValueError:
-        return response.status_code, response.text
+        client.run_forever(timeout=POD_TIMEOUT)
+        return client.read_stdout(), client.read_stderr(), int(client.returncode or 0)
+    finally:
+        client.close()
 
 
 # -- ARM ----------------------------------------------------------------------------------------
@@ -347,9 +369,7 @@ def revoke(session: Session, scope: str, principal_id: str, role: str) -> bool:
 # -- the lab's admin routes ---------------------------------------------------------------------
 
 
-def lab_request(
-    session: Session, method: str, path: str, body: Any = None, *, metadata: bool = False
-) -> requests.Response:
+def lab_request(session: Session, method: str, path: str, body: Any = None) -> requests.Response:
     """Send one request to a route of the lab with its admin key (read from the lab's folder)."""
     import importlib
 
@@ -358,12 +378,11 @@ def lab_request(
     require_lab(session, _("{path} is a route of the lab").format(path=path))
     home = importlib.import_module("podid_lab.home").LabHome.from_env()
     header = importlib.import_module("podid_lab.admin").ADMIN_HEADER
-    headers = {header: home.admin_key(), **({"Metadata": "true"} if metadata else {})}
     return requests.request(
         method,
         f"{session.arm_endpoint}{path}",
         json=body,
-        headers=headers,
+        headers={header: home.admin_key()},
         verify=session.verify,
         timeout=30,
     )

@@ -215,6 +215,7 @@ EXERCISES: tuple[Exercise, ...] = (
         pods.symptom_header,
         pods.fix_header,
         pods.checks_header,
+        pods.restore_header,
         reported=N_("asking for a token by hand from inside the pod is refused"),
     ),
     Exercise(

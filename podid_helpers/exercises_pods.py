@@ -16,12 +16,11 @@ from .exercise_kit import (
     Symptom,
     bindings_view,
     delete_pod,
+    exec_in_pod,
     grant,
-    imds_get,
     log_view,
     pods_view,
     read_log,
-    require_lab,
     revoke,
     run_pod,
 )
@@ -53,9 +52,14 @@ __all__: list[str] = []
 NO_IDENTITY = "no azure identity found for request clientID"
 FORBIDDEN = "StatusCode=403"
 COUNTED = "successfully counted VM from ARM"
-TOKEN_PATH = (
-    "/metadata/identity/oauth2/token?api-version=2018-02-01&resource=https://management.azure.com/"
+TOKEN_URL = (
+    "http://169.254.169.254/metadata/identity/oauth2/token"
+    "?api-version=2018-02-01&resource=https://management.azure.com/"
 )
+# The troubleshooting guides' way in: a labelled pod of a small image with curl, since the demo
+# image (distroless) has no shell and no curl.
+TOOLBOX_POD = "toolbox"
+TOOLBOX_IMAGE = "curlimages/curl"
 LOG_TIMEOUT = 45.0
 
 
@@ -400,52 +404,96 @@ def checks_scope(session: Session) -> list[CheckResult]:
 # -- 7. a token request without the Metadata header ----------------------------------------------
 
 
-def _curl(header: bool) -> str:
-    flag = "-H Metadata:true " if header else ""
-    return f'kubectl exec {DEMO_POD} -- curl -s {flag}"http://169.254.169.254{TOKEN_PATH}"'
+def toolbox_manifest(session: Session) -> dict[str, Any]:
+    """``kubectl run toolbox --image=curlimages/curl --labels=aadpodidbinding=… -- sleep 3600``."""
+    s = session.settings
+    return {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {
+            "name": TOOLBOX_POD,
+            "namespace": s.namespace,
+            "labels": {"aadpodidbinding": s.pod_identity_name},
+        },
+        "spec": {
+            "containers": [{"name": TOOLBOX_POD, "image": TOOLBOX_IMAGE, "args": ["sleep", "3600"]}]
+        },
+    }
+
+
+# Without the header: NMI's answer. With it: only the status code, since the answer is a token.
+NO_HEADER = ("curl", "-s", TOKEN_URL)
+WITH_HEADER = (
+    "curl",
+    "-s",
+    "-o",
+    "/dev/null",
+    "-w",
+    "%{http_code}\\n",
+    "-H",
+    "Metadata:true",
+    TOKEN_URL,
+)
+
+
+def _exec_section(session: Session, command: tuple[str, ...]) -> tuple[Section, str, int]:
+    """Run ``kubectl exec toolbox -- <command>``; the transcript, stdout and exit code."""
+    ns = session.settings.namespace
+    out, err, code = exec_in_pod(session, TOOLBOX_POD, ns, command)
+    shown = " ".join(f'"{a}"' if any(c in a for c in "?&%{\\") else a for a in command)
+    lines = tuple((out + err).splitlines())
+    if code:
+        lines += (f"command terminated with exit code {code}",)
+    return Section(f"kubectl exec {TOOLBOX_POD} -n {ns} -- {shown}", lines), out, code
 
 
 def break_header(session: Session) -> StepResult:
-    """Nothing changes in the cluster: the mistake is in the request the next cell sends."""
-    require_lab(session, _("the notebook calls NMI as the pod would"))
-    require_cluster(session)
-    # changed=True only so the line reads "✓ nothing to break…", not "already done".
+    """Run the toolbox pod (curl), labelled for the pod identity, to ask IMDS by hand."""
+    s = session.settings
+    pod = find_pod(session, TOOLBOX_POD, s.namespace)
+    if pod is None:
+        run_pod(session, toolbox_manifest(session))
     return StepResult(
         step="break_header",
-        changed=True,
-        summary=_("nothing to break in the cluster: the mistake is in the request"),
-        details=(_("the next cell asks for a token as pod 'demo' would, without Metadata: true"),),
+        changed=pod is None,
+        summary=_(
+            "pod {pod} ({image}) runs in namespace {namespace} with label aadpodidbinding: {label}"
+        ).format(
+            pod=repr(TOOLBOX_POD),
+            image=TOOLBOX_IMAGE,
+            namespace=repr(s.namespace),
+            label=s.pod_identity_name,
+        ),
+        details=(_("the next cell asks it for a token with an old blog post's curl line"),),
     )
 
 
-def _shown(status: int, body: Any) -> tuple[str, ...]:
-    if isinstance(body, dict) and "access_token" in body:
-        hidden = {k: ("<hidden>" if k.endswith("_token") else v) for k, v in body.items()}
-        body = {k: v for k, v in hidden.items() if k in _KEPT}
-    text = json.dumps(body, separators=(",", ":")) if not isinstance(body, str) else body
-    return (f"HTTP {status}", text.rstrip("\n"))
-
-
-# What of a token response is worth showing: never the tokens, nor times that change.
-_KEPT = ("access_token", "resource", "token_type")
-
-
 def symptom_header(session: Session) -> Symptom:
-    """The token request without ``Metadata: true``, and NMI's answer."""
-    status, body = imds_get(session, DEMO_POD, session.settings.namespace, TOKEN_PATH, header=False)
-    seen = status == 400 and isinstance(body, dict) and "metadata header" in str(body)
-    return Symptom(sections=(Section(_curl(False), _shown(status, body)),), seen=seen)
+    """The token request without ``Metadata: true``, and NMI's answer, from inside the pod."""
+    section, out, _code = _exec_section(session, NO_HEADER)
+    return Symptom(sections=(section,), seen="Required metadata header" in out)
 
 
 def fix_header(session: Session) -> StepResult:
     """Send the same request with ``Metadata: true``."""
-    status, body = imds_get(session, DEMO_POD, session.settings.namespace, TOKEN_PATH, header=True)
+    section, out, _code = _exec_section(session, WITH_HEADER)
     return StepResult(
         step="fix_header",
         changed=True,
-        summary=_("with the header, NMI answered HTTP {status}").format(status=status),
-        details=(f"$ {_curl(True)}", *_shown(status, body)),
+        summary=_("with the header, NMI answered HTTP {status}").format(status=out.strip()),
+        details=(f"$ {section.command}", *section.lines),
     )
+
+
+def restore_header(session: Session) -> list[str]:
+    """Remove the toolbox pod."""
+    if delete_pod(session, TOOLBOX_POD, session.settings.namespace):
+        return [
+            _("deleted pod {pod} in namespace {namespace}").format(
+                pod=repr(TOOLBOX_POD), namespace=repr(session.settings.namespace)
+            )
+        ]
+    return []
 
 
 def checks_header(session: Session) -> list[CheckResult]:
@@ -454,18 +502,26 @@ def checks_header(session: Session) -> list[CheckResult]:
 
     s = session.settings
     identity = require_identity(session)
-    refused, _body = imds_get(session, DEMO_POD, s.namespace, TOKEN_PATH, header=False)
-    status, body = imds_get(session, DEMO_POD, s.namespace, TOKEN_PATH, header=True)
+    refused, _err, _code = exec_in_pod(
+        session, TOOLBOX_POD, s.namespace, ("curl", "-s", "-w", " %{http_code}", TOKEN_URL)
+    )
+    answer, _err, _code = exec_in_pod(
+        session, TOOLBOX_POD, s.namespace, ("curl", "-s", "-H", "Metadata:true", TOKEN_URL)
+    )
+    try:
+        body = json.loads(answer)
+    except ValueError:
+        body = {}
     token = body.get("access_token") if isinstance(body, dict) else None
     claims = jwt.decode(token, options={"verify_signature": False}) if token else {}
     return [
         CheckResult.compare(
-            _("without Metadata: true, NMI refuses"), f"HTTP {refused}", "HTTP 400"
+            _("without Metadata: true, NMI refuses"), f"HTTP {refused[-3:]}", "HTTP 400"
         ),
         CheckResult.compare(
-            _("with Metadata: true, NMI answers"),
-            f"HTTP {status}",
-            "HTTP 200",
+            _("with Metadata: true, NMI answers with a token"),
+            _("a token") if token else _("no token"),
+            _("a token"),
             hint=_('send the header: -H "Metadata: true"'),
         ),
         CheckResult.compare(

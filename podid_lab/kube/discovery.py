@@ -12,7 +12,13 @@ from .models import Cluster
 from .objects import Obj
 
 # Subresource verbs, as the API server lists them.
-SUBRESOURCE_VERBS = {"status": ["get", "patch", "update"], "log": ["get"], "finalize": ["update"]}
+SUBRESOURCE_VERBS = {
+    "status": ["get", "patch", "update"],
+    "log": ["get"],
+    "finalize": ["update"],
+    "attach": ["create", "get"],
+    "exec": ["create", "get"],
+}
 
 
 def _hash(text: str) -> str:

@@ -19,12 +19,12 @@ from typing import TYPE_CHECKING, Any
 import yaml
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response, StreamingResponse
-from starlette.routing import Route
+from starlette.routing import Route, WebSocketRoute
 
 from .. import ids
 from ..admin import denied as admin_denied
 from ..bodies import parse_json, parse_yaml
-from . import discovery, errors, protobuf, tables
+from . import discovery, errors, protobuf, streams, tables
 from .errors import KubeError
 from .kinds import PODS, Kind
 from .models import Cluster, cluster_key
@@ -220,6 +220,11 @@ async def _resource(
         if method == "DELETE" and "deletecollection" in kind.verbs:
             return _delete_collection(request, cluster, kind, namespace)
         raise errors.method_not_allowed()
+    if sub in ("exec", "attach"):
+        # A WebSocket upgrade is served by streams.stream; what reaches here is not one.
+        if "spdy" in request.headers.get("upgrade", "").lower():
+            raise streams.spdy_refused()
+        raise errors.bad_request("Upgrade request required")
     if sub == "log":
         if method != "GET":
             raise errors.method_not_allowed()
@@ -594,4 +599,5 @@ routes = [
     Route("/_lab/kube/clusters", admin_clusters, methods=["POST", "DELETE"]),
     Route("/k8s/{key}", endpoint, methods=ALL_METHODS),
     Route("/k8s/{key}/{path:path}", endpoint, methods=ALL_METHODS),
+    WebSocketRoute("/k8s/{key}/{path:path}", streams.stream),
 ]

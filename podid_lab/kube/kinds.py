@@ -86,7 +86,7 @@ PODS = Kind(
     True,
     ("po",),
     ("all",),
-    subresources=("log", "status"),
+    subresources=("attach", "exec", "log", "status"),
     field_labels=(
         "spec.nodeName",
         "spec.restartPolicy",

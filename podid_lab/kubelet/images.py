@@ -6,6 +6,10 @@ from dataclasses import dataclass
 
 from .. import klog
 from ..workload_identity.webhook import PROXY_REGISTRY, PROXY_USER_AGENT, PROXY_VERSION
+from ..workloads.toolbox import COMMANDS
+from ..workloads.toolbox.net import CURL_VERSION
+
+_TOOLBOX = "podid_lab.workloads.toolbox"
 
 
 @dataclass(frozen=True)
@@ -19,10 +23,37 @@ class Image:
     # own /nmi endpoint).
     module: str | None
     startup_log: tuple[tuple[str, str], ...] = ()
+    # Images the toolbox plays: its flavor (the module's first argument), their ENTRYPOINT and
+    # CMD, and the commands on their $PATH. The module then receives the container's whole
+    # command line, as a container runtime builds it.
+    flavor: str = ""
+    entrypoint: tuple[str, ...] = ()
+    cmd: tuple[str, ...] = ()
+    commands: tuple[str, ...] = ()
 
     def references(self) -> list[str]:
         """The image references (`repository:tag`) the lab accepts for it."""
         return [f"{self.repository}:{tag}" for tag in self.tags]
+
+    def container_args(self, command: list[str], args: list[str]) -> list[str]:
+        """The module's arguments: `command` replaces ENTRYPOINT (and drops CMD), `args` replace
+        CMD."""
+        if not self.commands:
+            return args  # the image's one binary, given the pod's args
+        line = command or list(self.entrypoint)
+        line += args if (args or command) else list(self.cmd)
+        return [self.flavor, *line]
+
+    def exec_args(self, command: list[str]) -> list[str] | None:
+        """The module's arguments for a `kubectl exec` command, or None when the image does not
+        have that command."""
+        name = command[0] if command else ""
+        folder, _, base = name.rpartition("/")
+        if self.module is None or base not in self.commands:
+            return None
+        if folder and folder not in ("/bin", "/usr/bin", "/sbin", "/usr/sbin", "/usr/local/bin"):
+            return None
+        return [self.flavor, *command]
 
 
 DEMO = Image(
@@ -61,7 +92,25 @@ WI_PROXY = Image(
         ),
     ),
 )
-IMAGES = (DEMO, NMI, MSAL_GO, WI_PROXY)
+CURL = Image(
+    repository="curlimages/curl",
+    tags=("latest", CURL_VERSION),
+    module=_TOOLBOX,
+    flavor="curl",
+    entrypoint=("/entrypoint.sh",),
+    cmd=("curl",),
+    commands=COMMANDS["curl"],
+)
+BUSYBOX = Image(
+    repository="busybox",
+    tags=("latest", "1.28", "1.36", "1.37"),
+    module=_TOOLBOX,
+    flavor="busybox",
+    cmd=("sh",),
+    commands=COMMANDS["busybox"],
+)
+# The demo and msal-go images are distroless (`gcr.io/distroless/static`): no shell, no tools.
+IMAGES = (DEMO, NMI, MSAL_GO, WI_PROXY, CURL, BUSYBOX)
 
 
 def find(reference: str) -> Image | None:

@@ -45,6 +45,9 @@ class PodProcess:
     # home), and paths it may read all the same (the CA certificate, the pod's own tokens).
     denied: list[str] = field(default_factory=list)
     exceptions: list[str] = field(default_factory=list)
+    # Its standard streams are a terminal (`kubectl exec -t`, a container with `tty: true`):
+    # the workload then leads a session of its own with that terminal as its controlling one.
+    tty: bool = False
 
 
 def _payload(spec: PodProcess) -> bytes:
@@ -58,6 +61,7 @@ def _payload(spec: PodProcess) -> bytes:
             "path": [PROJECT_ROOT, *(p for p in sys.path if p)],
             "parent": os.getpid(),
             "confine": {"denied": spec.denied, "exceptions": spec.exceptions},
+            "tty": spec.tty,
         }
     ).encode()
 

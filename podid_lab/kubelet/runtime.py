@@ -3,17 +3,21 @@
 A pod scheduled to a node starts at once: its containers' processes (see `process`: isolated
 interpreters that receive the pod's environment as data) get the pod's environment (downward API
 included) and reach "IMDS" through `AZURE_POD_IDENTITY_AUTHORITY_HOST`, which points at the pod's
-own NMI endpoint (its secret is in no pod field: see nmi.secrets). Output becomes the
-container's log; phase and container statuses follow the process (Running, then
-CrashLoopBackOff with back-off when it exits). Images the lab cannot run end in ErrImagePull /
-ImagePullBackOff with an event naming those it can. Deleting a pod, its namespace or its cluster
-ends its processes and everything they started; so does the lab's exit (each container's
-supervisor hears of it and takes its tree down); a restarted lab starts its running pods again.
+own NMI endpoint (its secret is in no pod field: see nmi.secrets). `kubectl exec` processes start
+the same way, in a running container's context, with pipes or a terminal (`stdio`); `kubectl
+attach` reads and feeds the container's own process. The curl and busybox images run the toolbox
+(workloads.toolbox) with the container's command line. Output becomes the container's log;
+phase and container statuses follow the process (Running, then CrashLoopBackOff with back-off
+when it exits). Images the lab cannot run end in ErrImagePull / ImagePullBackOff with an event
+naming those it can. Deleting a pod, its namespace or its cluster ends its processes (execs
+included) and everything they started; so does the lab's exit (each supervisor hears of it and
+takes its tree down); a restarted lab starts its running pods again.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import re
 import shutil
@@ -28,14 +32,8 @@ from ..kube.models import Cluster
 from ..kube.objects import timestamp
 from ..store import Document
 from . import images
-from .process import (
-    KILL_AFTER_SECONDS,
-    PodProcess,
-    kill_process,
-    start_in_pod,
-    stop_process,
-    sweep_orphans,
-)
+from .process import KILL_AFTER_SECONDS, PodProcess, sweep_orphans
+from .stdio import ProcessIO, start_with_stdio
 
 if TYPE_CHECKING:
     from ..lab import Lab
@@ -55,15 +53,33 @@ TOKEN_REFRESH_FRACTION = 0.8
 TOKEN_REFRESH_MAX_SECONDS = 86400.0
 
 
+# What a container of a toolbox image shows besides its own env: the image's HOME, and the
+# `kubernetes` service's variables (enableServiceLinks; AKS's service IP 10.0.0.1).
+SERVICE_ENV = {
+    "KUBERNETES_SERVICE_PORT": "443",
+    "KUBERNETES_SERVICE_PORT_HTTPS": "443",
+    "KUBERNETES_PORT": "tcp://10.0.0.1:443",
+    "KUBERNETES_PORT_443_TCP": "tcp://10.0.0.1:443",
+    "KUBERNETES_PORT_443_TCP_PROTO": "tcp",
+    "KUBERNETES_PORT_443_TCP_PORT": "443",
+    "KUBERNETES_PORT_443_TCP_ADDR": "10.0.0.1",
+    "KUBERNETES_SERVICE_HOST": "10.0.0.1",
+}
+IMAGE_HOME = {"curlimages/curl": "/home/curl_user", "busybox": "/root"}
+
+
 @dataclass
 class Container:
     """One running (or exited) container process."""
 
     key: tuple[str, str, str, str]  # cluster key, namespace, pod, container
     uid: str
-    process: asyncio.subprocess.Process | None = None
+    process: ProcessIO | None = None
     started: float = 0.0
     reader: asyncio.Task[None] | None = field(default=None, repr=False)
+    # Attached clients (`kubectl attach`, `run -it`): each gets the output from now on.
+    listeners: list[asyncio.Queue[bytes]] = field(default_factory=list, repr=False)
+    partial: bytes = b""  # output after the last newline, not yet a log line
 
 
 @dataclass
@@ -109,6 +125,10 @@ def expand(text: str, env: dict[str, str]) -> str:
     return _VAR_REF.sub(lambda m: env.get(m.group(1), m.group(0)), text)
 
 
+class ExecError(Exception):
+    """A process could not start in a container (the runtime's message)."""
+
+
 class PodRuntime:
     """Keeps every scheduled pod's containers running, on the lab's event loop."""
 
@@ -120,14 +140,15 @@ class PodRuntime:
         self._tokens: dict[tuple[str, str, str], list[ProjectedToken]] = {}
         # (cluster key, namespace, pod) -> container path -> host folder of its projected tokens.
         self._mounts: dict[tuple[str, str, str], dict[str, Path]] = {}
-        # Every pod process started and not yet reaped -> its pod; anything else the lab finds
+        # Every pod process started and not yet reaped (a container's own and `kubectl exec`'s)
+        # -> its container: they end with it, as in a real runtime. Anything else the lab finds
         # below itself is an orphan of a pod process (see `process.sweep_orphans`).
-        self._spawned: dict[asyncio.subprocess.Process, tuple[str, str, str]] = {}
+        self._spawned: dict[ProcessIO, tuple[str, str, str, str]] = {}
         self._waiters: set[asyncio.Task[None]] = set()
         # Orphans come to the lab only when a supervisor dies, so /proc (a scan costs ~10 ms on
         # a busy host) is walked only when a pod process has newly ended. (Its wait() may not
         # return yet: an orphan can hold its output pipe open.)
-        self._ended: set[asyncio.subprocess.Process] = set()
+        self._ended: set[ProcessIO] = set()
         lab.kube.pod_removed_hooks.append(self._on_pod_removed)
 
     # -- the reconcile loop -------------------------------------------------------------------
@@ -151,10 +172,10 @@ class PodRuntime:
         pods = {key[:3] for key in live}
         for pod_key in [k for k in self._tokens if k not in pods]:
             self._forget_tokens(pod_key)
-        for process, pod_key in list(self._spawned.items()):
-            if pod_key not in pods:
-                stop_process(process)  # e.g. a process started in a pod that is gone now
-        ended = {p for p in self._spawned if p.returncode is not None}
+        for process, owner in list(self._spawned.items()):
+            if owner[:3] not in pods:
+                process.stop()  # e.g. a process started in a pod that is gone now
+        ended = {p for p in self._spawned if p.process.returncode is not None}
         if ended - self._ended:
             sweep_orphans({p.pid for p in self._spawned})
         self._ended = ended
@@ -224,9 +245,14 @@ class PodRuntime:
             record = self._containers[key]
             if image.module is not None:
                 self._mounts[key[:3]] = self._project_tokens(cluster, pod)
-                args = container.get("args") or []
                 record.process = await self.start_process(
-                    cluster.key, pod, container, image.module, [str(a) for a in args]
+                    cluster.key,
+                    pod,
+                    container,
+                    image,
+                    self._command_line(cluster.key, pod, container, image),
+                    stdin=bool(container.get("stdin")),
+                    tty=bool(container.get("tty")),
                 )
                 record.reader = asyncio.get_running_loop().create_task(
                     self._pump(key, record.process)
@@ -242,6 +268,20 @@ class PodRuntime:
             log.exception("could not start %s", "/".join(key))
             self._containers.pop(key, None)
             self._next_start[key] = time.time() + BACKOFF_BASE_SECONDS
+
+    def _command_line(
+        self, cluster_key: str, pod: Document, container: Document, image: images.Image
+    ) -> list[str]:
+        """The module's arguments for a container: its `command` and `args` with `$(VAR)`
+        expanded from the container's own environment, as the kubelet does."""
+        values = container_env(pod, container)
+        if not image.commands:  # a lab program opens files: it needs their host paths
+            meta = pod["metadata"]
+            mounts = self._mounts.get((cluster_key, meta["namespace"], meta["name"]), {})
+            values = {k: _host_path(v, mounts) for k, v in values.items()}
+        command = [expand(str(a), values) for a in container.get("command") or []]
+        args = [expand(str(a), values) for a in container.get("args") or []]
+        return image.container_args(command, args)
 
     def _prepare_pod(self, cluster: Cluster, pod: Document) -> Document:
         """Give the pod its IPs, once (and drop an old lab's endpoint annotation)."""
@@ -294,42 +334,49 @@ class PodRuntime:
         return self._lab.home.root / "run" / "pods" / cluster_key / namespace / pod
 
     def _project_tokens(self, cluster: Cluster, pod: Document) -> dict[str, Path]:
-        """Write the pod's projected tokens that name an audience; mount path -> host folder.
+        """Write the pod's projected volumes; mount path -> host folder.
 
         A process cannot see the container's paths, so the kubelet writes each volume to a
-        folder of the pod's own under the lab's home, and paths below a mount point in the
-        container's environment are translated to it (`workload_env`). The default API-access token
-        (no audience) is not written: nothing the lab runs reads it.
+        folder of the pod's own under the lab's home: paths below a mount point in the
+        container's environment are translated to it, and the toolbox reads files through it.
+        Sources: service-account tokens (the API-access one with the API server's audience,
+        the issuer URL), the `kube-root-ca.crt` ConfigMap (the lab's CA) and downward-API fields.
         """
         meta = pod["metadata"]
         pod_key = (cluster.key, meta["namespace"], meta["name"])
         folder = self._token_dir(*pod_key)
         tokens: list[ProjectedToken] = []
-        by_volume: dict[str, Path] = {}
         for volume in pod["spec"].get("volumes") or []:
+            target = folder / volume["name"]
             for source in (volume.get("projected") or {}).get("sources") or []:
-                sat = source.get("serviceAccountToken")
-                if not sat or not sat.get("audience"):
-                    continue
-                path = folder / volume["name"] / sat.get("path", "token")
-                tokens.append(
-                    ProjectedToken(
-                        path=path,
-                        namespace=meta["namespace"],
-                        service_account=pod["spec"].get("serviceAccountName") or "default",
-                        audience=sat["audience"],
-                        lifetime=int(sat.get("expirationSeconds") or 3600),
+                if sat := source.get("serviceAccountToken"):
+                    tokens.append(
+                        ProjectedToken(
+                            path=target / sat.get("path", "token"),
+                            namespace=meta["namespace"],
+                            service_account=pod["spec"].get("serviceAccountName") or "default",
+                            audience=sat.get("audience")
+                            or self._lab.issuers.issuer_url(cluster.key),
+                            lifetime=int(sat.get("expirationSeconds") or 3600),
+                        )
                     )
-                )
-                by_volume[volume["name"]] = folder / volume["name"]
+                for item in (source.get("configMap") or {}).get("items") or []:
+                    if source["configMap"].get("name") == "kube-root-ca.crt":
+                        write_private(target / item["path"], self._lab.home.ca_cert.read_bytes())
+                for item in (source.get("downwardAPI") or {}).get("items") or []:
+                    value = _field_value(pod, (item.get("fieldRef") or {}).get("fieldPath", ""))
+                    write_private(target / item["path"], value.encode())
         self._tokens[pod_key] = tokens
         for token in tokens:
             self._write_token(pod_key, token)
+        projected = {
+            v["name"] for v in pod["spec"].get("volumes") or [] if v.get("projected") is not None
+        }
         mounts: dict[str, Path] = {}
         for container in pod["spec"].get("containers", []):
             for mount in container.get("volumeMounts") or []:
-                if mount["name"] in by_volume:
-                    mounts[mount["mountPath"].rstrip("/")] = by_volume[mount["name"]]
+                if mount["name"] in projected:
+                    mounts[mount["mountPath"].rstrip("/")] = folder / mount["name"]
         return mounts
 
     def _write_token(self, pod_key: tuple[str, str, str], token: ProjectedToken) -> None:
@@ -395,24 +442,50 @@ class PodRuntime:
             "PODID_LAB_TIME_SCALE": str(lab.knobs["time_scale"]),
         }
 
+    def toolbox_env(
+        self, cluster_key: str, pod: Document, container: Document, image: images.Image
+    ) -> dict[str, str]:
+        """What a toolbox process reads besides `workload_env` (data like the rest): the
+        environment its `env` and `$VAR` show (container paths, no lab plumbing), its mounts
+        (container path -> host folder) and its pod."""
+        meta = pod["metadata"]
+        mounts = self._mounts.get((cluster_key, meta["namespace"], meta["name"]), {})
+        shown = {
+            "PATH": CONTAINER_PATH,
+            "HOSTNAME": meta["name"],
+            **container_env(pod, container),
+            **SERVICE_ENV,
+            "HOME": IMAGE_HOME.get(image.repository, "/root"),
+        }
+        return {
+            "PODID_LAB_ENV": json.dumps(shown),
+            "PODID_LAB_MOUNTS": json.dumps({k: str(v) for k, v in mounts.items()}),
+            "PODID_LAB_POD": f"{meta['namespace']}/{meta['name']}",
+        }
+
     async def start_process(
         self,
         cluster_key: str,
         pod: Document,
         container: Document,
-        module: str,
+        image: images.Image,
         args: list[str],
         *,
-        stdin: int = asyncio.subprocess.DEVNULL,
-    ) -> asyncio.subprocess.Process:
-        """Start `module` with `args` in the context of a running pod's container: its
-        environment (`$(VAR)` in args expanded from it), its projected tokens, and an end no
-        later than the pod's. Output is a pipe (stdout and stderr together)."""
+        stdin: bool = False,
+        tty: bool = False,
+        merge_stderr: bool = True,
+    ) -> ProcessIO:
+        """Start `image`'s module with `args` in the context of a running pod's container: its
+        environment, its projected tokens (the only lab files it may read, with the CA), and an
+        end no later than the container's."""
+        assert image.module is not None
         meta = pod["metadata"]
         env = self.workload_env(cluster_key, pod, container)
+        if image.commands:
+            env.update(self.toolbox_env(cluster_key, pod, container, image))
         spec = PodProcess(
-            module=module,
-            args=[expand(a, env) for a in args],
+            module=image.module,
+            args=args,
             env=env,
             label=f"{meta['namespace']}/{meta['name']}/{container['name']}",
             denied=[str(self._lab.home.root)],
@@ -420,38 +493,114 @@ class PodRuntime:
                 str(self._lab.home.ca_cert),
                 str(self._token_dir(cluster_key, meta["namespace"], meta["name"])),
             ],
+            tty=tty,
         )
-        process = await start_in_pod(spec, stdin=stdin)
-        self._spawned[process] = (cluster_key, meta["namespace"], meta["name"])
+        process = await start_with_stdio(spec, stdin=stdin, merge_stderr=merge_stderr)
+        key = (cluster_key, meta["namespace"], meta["name"], container["name"])
+        self._spawned[process] = key
         waiter = asyncio.get_running_loop().create_task(self._forget_when_done(process))
         self._waiters.add(waiter)
         waiter.add_done_callback(self._waiters.discard)
         return process
 
-    async def _forget_when_done(self, process: asyncio.subprocess.Process) -> None:
+    async def _forget_when_done(self, process: ProcessIO) -> None:
         await process.wait()
         self._spawned.pop(process, None)
 
-    async def _pump(
-        self, key: tuple[str, str, str, str], process: asyncio.subprocess.Process
-    ) -> None:
-        """Copy the process's output into the container log; report its exit."""
-        assert process.stdout is not None
+    async def _pump(self, key: tuple[str, str, str, str], process: ProcessIO) -> None:
+        """Copy the process's output into the container log and to attached clients."""
         while True:
-            raw = await process.stdout.readline()
-            if not raw:
+            chunk = await process.read_output()
+            record = self._containers.get(key)
+            if record is not None and record.process is process:
+                for listener in record.listeners:
+                    listener.put_nowait(chunk)
+            if not chunk:
                 break
-            cluster = self._lab.kube.by_key(key[0])
-            if cluster is not None:
-                cluster.append_log(key[1], key[2], key[3], raw.decode("utf-8", "replace"))
+            if record is not None and record.process is process:
+                self._log_output(key, record, chunk)
         code = await process.wait()
+        record = self._containers.get(key)
+        if record is not None and record.process is process and record.partial:
+            self._log_output(key, record, b"\n")
+        process.release()
         self._exited(key, process, code)
+
+    def _log_output(self, key: tuple[str, str, str, str], record: Container, chunk: bytes) -> None:
+        cluster = self._lab.kube.by_key(key[0])
+        *lines, record.partial = (record.partial + chunk).split(b"\n")
+        if cluster is None:
+            return
+        for line in lines:
+            text = line.decode("utf-8", "replace").rstrip("\r")
+            cluster.append_log(key[1], key[2], key[3], text)
+
+    # -- exec and attach ----------------------------------------------------------------------
+
+    async def exec_in(
+        self,
+        cluster: Cluster,
+        pod: Document,
+        container: str,
+        command: list[str],
+        *,
+        stdin: bool,
+        tty: bool,
+    ) -> ProcessIO:
+        """Start `kubectl exec`'s command in a running container's context.
+
+        Raises ExecError with the runtime's message when the image lacks the command.
+        """
+        spec = next(c for c in pod["spec"]["containers"] if c["name"] == container)
+        record = self._containers.get(
+            (cluster.key, pod["metadata"]["namespace"], pod["metadata"]["name"], container)
+        )
+        image = images.find(spec.get("image", ""))
+        if record is None or image is None:
+            raise ExecError(f"container {container} is not running")
+        args = image.exec_args(command)  # None for NMI too: the lab plays it, and it is distroless
+        if args is None:
+            seed = f"{pod['metadata']['uid']}/{container}/{' '.join(command)}"
+            raise ExecError(
+                f'failed to exec in container: failed to start exec "{_digest(seed)}": OCI '
+                "runtime exec failed: exec failed: unable to start container process: exec: "
+                f'"{command[0] if command else ""}": executable file not found in $PATH: unknown'
+            )
+        return await self.start_process(
+            cluster.key, pod, spec, image, args, stdin=stdin, tty=tty, merge_stderr=False
+        )
+
+    def attach_to(
+        self, cluster_key: str, namespace: str, pod: str, container: str
+    ) -> tuple[ProcessIO, asyncio.Queue[bytes]]:
+        """The container's main process and a queue of its output from now on (b"" at exit)."""
+        record = self._containers.get((cluster_key, namespace, pod, container))
+        if (
+            record is None
+            or record.process is None
+            or record.process.process.returncode is not None
+        ):
+            raise ExecError(f"container {container} is not running")
+        queue: asyncio.Queue[bytes] = asyncio.Queue()
+        record.listeners.append(queue)
+        return record.process, queue
+
+    def detach(
+        self,
+        cluster_key: str,
+        namespace: str,
+        pod: str,
+        container: str,
+        queue: asyncio.Queue[bytes],
+    ) -> None:
+        """Stop sending a container's output to an attached client."""
+        record = self._containers.get((cluster_key, namespace, pod, container))
+        if record is not None and queue in record.listeners:
+            record.listeners.remove(queue)
 
     # -- stopping and exits -------------------------------------------------------------------
 
-    def _exited(
-        self, key: tuple[str, str, str, str], process: asyncio.subprocess.Process, code: int
-    ) -> None:
+    def _exited(self, key: tuple[str, str, str, str], process: ProcessIO, code: int) -> None:
         record = self._containers.get(key)
         if record is None or record.process is not process:
             return  # stopped on purpose: the pod is going away
@@ -510,10 +659,10 @@ class PodRuntime:
             )
 
     def _stop(self, key: tuple[str, str, str, str]) -> None:
-        record = self._containers.pop(key, None)
+        self._containers.pop(key, None)  # so its exit reads as stopped on purpose (`_exited`)
         self._next_start.pop(key, None)
-        if record is not None and record.process is not None:
-            stop_process(record.process)
+        for process in [p for p, owner in self._spawned.items() if owner == key]:
+            process.stop()  # the container's own process and its execs
 
     def _on_pod_removed(self, cluster_key: str, pod: Document) -> None:
         meta = pod["metadata"]
@@ -521,29 +670,25 @@ class PodRuntime:
         pod_key = (cluster_key, meta["namespace"], meta["name"])
         for key in [k for k in self._containers if k[:3] == pod_key]:
             self._stop(key)
-        for process in [p for p, owner in self._spawned.items() if owner == pod_key]:
-            stop_process(process)
+        for process in [p for p, owner in self._spawned.items() if owner[:3] == pod_key]:
+            process.stop()  # execs in a container that was not running (e.g. in back-off)
 
     async def close(self) -> None:
         """End every pod process and everything below it (the lab is stopping)."""
         self._containers.clear()
         processes = list(self._spawned)
         for process in processes:
-            stop_process(process)
+            process.stop()
         if processes:
             waits = [asyncio.ensure_future(p.wait()) for p in processes]
             await asyncio.wait(waits, timeout=KILL_AFTER_SECONDS)
         for process in processes:
-            kill_process(process)  # those still there after the grace period
+            process.kill()  # those still there after the grace period
         sweep_orphans({p.pid for p in processes})
 
     def processes(self) -> list[int]:
-        """PIDs of the container processes running now (for tests and the benchmark)."""
-        return [
-            r.process.pid
-            for r in self._containers.values()
-            if r.process is not None and r.process.returncode is None
-        ]
+        """PIDs of the container and exec processes running now (for tests and the benchmark)."""
+        return [p.pid for p in self._spawned if p.process.returncode is None]
 
     # -- status -------------------------------------------------------------------------------
 

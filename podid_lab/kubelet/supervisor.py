@@ -8,9 +8,10 @@ linker or anything else that acts before the workload's first line. The supervis
 
 - becomes a child subreaper, so whatever the workload starts (even with `setsid`) stays below it;
 - asks for SIGTERM when the lab exits (Linux), or watches for that elsewhere;
-- forks the workload, which confines itself (`confine`: no programs, no writes, reads only of
-  what a container would hold), sets `os.environ` and `sys.argv` to the container's and runs the
-  program's module as `__main__`;
+- forks the workload, which (given a terminal) leads a session of its own with the terminal as
+  its controlling one, so Ctrl-C interrupts the workload and not the supervisor; confines itself
+  (`confine`: no programs, no writes, reads only of what a container would hold); sets
+  `os.environ` and `sys.argv` to the container's and runs the program's module as `__main__`;
 - on SIGTERM (the pod is going away, or the lab is), passes SIGTERM on to every process below it,
   waits a grace period, then kills what is left; when the workload exits, it kills what the
   workload left behind (a container's processes end with its main process) and exits with the
@@ -22,6 +23,7 @@ LABEL (`namespace/pod/container`) and MODULE are there for `ps`; the supervisor 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -48,6 +50,8 @@ def _run_workload(payload: dict[str, Any]) -> NoReturn:
     for sig in _STOP_SIGNALS:
         signal.signal(sig, signal.SIG_DFL)
     signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOP_SIGNALS)
+    if payload["tty"]:
+        _take_terminal()
     rules = payload["confine"]
     confine.install(confine.Policy(confine.default_roots(), rules["denied"], rules["exceptions"]))
     os.environ.clear()
@@ -72,6 +76,16 @@ def _run_workload(payload: dict[str, Any]) -> NoReturn:
     os._exit(code)
 
 
+def _take_terminal() -> None:
+    """Lead a new session whose controlling terminal is stdin (Ctrl-C, Ctrl-\\ and a hang-up
+    then reach the workload, as they reach a container's shell)."""
+    import fcntl
+    import termios
+
+    os.setsid()
+    fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+
+
 def _watch_parent(parent: int, on_gone: Any) -> None:
     """Where no parent-death signal exists: notice the lab's exit by polling."""
 
@@ -90,6 +104,8 @@ def main() -> NoReturn:
     from podid_lab.kubelet import proctree
 
     me = os.getpid()
+    # Where there is no /proc to walk: the process groups to take down (ours last: it is ours).
+    groups = [os.getpgrp()]
 
     def stop(*_: object) -> None:
         proctree.signal_descendants(me, signal.SIGTERM)
@@ -102,9 +118,12 @@ def main() -> NoReturn:
         if proctree.LINUX:
             proctree.kill_descendants(me)
         else:
-            # No /proc to walk: the workload shares our process group (we lead it), so take the
-            # group down, ourselves included (the exit status is then SIGKILL's).
-            os.killpg(os.getpgrp(), signal.SIGKILL)
+            # No /proc to walk: the workload shares our process group (we lead it) or, on a
+            # terminal, leads its own, so take the groups down, ourselves included (the exit
+            # status is then SIGKILL's).
+            for group in groups:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(group, signal.SIGKILL)
         os._exit(code)
 
     for sig in _STOP_SIGNALS:
@@ -120,6 +139,8 @@ def main() -> NoReturn:
     child = os.fork()
     if child == 0:
         _run_workload(payload)
+    if payload["tty"]:
+        groups.insert(0, child)  # _take_terminal made it a group leader
     signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOP_SIGNALS)
     while True:
         try:

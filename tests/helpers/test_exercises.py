@@ -6,6 +6,9 @@ lab as it found it, so the next one starts from the same place (and the test che
 
 from __future__ import annotations
 
+import os
+import re
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -73,7 +76,14 @@ def test_symptom_when_broken_gone_when_fixed(session: Any, number: int, lab_root
     assert report.passed, report.text()
     assert report.results[-1].name == "pass recorded"
     if number == 7:  # the broken request stays broken; the fixed one gets a token
-        assert "HTTP 200" in fixed.text() and "<hidden>" in fixed.text()
+        assert "NMI answered HTTP 200" in fixed.text()
+        assert fixed.details[-1] == "200"
+        assert (
+            session.core_v1.list_namespaced_pod(
+                session.settings.namespace, field_selector="metadata.name=toolbox"
+            ).items
+            == []
+        )  # verify removed the toolbox pod
     elif number in (5, 8):  # verify removed what the exercise made
         with pytest.raises(ph.PodidError, match="run the break cell"):
             ex.symptom(session)
@@ -85,6 +95,46 @@ def test_symptom_when_broken_gone_when_fixed(session: Any, number: int, lab_root
     port = (LabHome(lab_root).imds_port_file).read_text().strip()
     for text in (broken.text(), fixed.text(), report.text()):
         assert f":{port}" not in text and "eyJ" not in text and str(Path.home()) not in text
+
+
+# What differs between two runs of the same command: klog's time and kubectl's AGE column.
+_KLOG_TIME = re.compile(r"\b[IWEF]\d{4} \d{2}:\d{2}:\d{2}\.\d{6}\b")
+_AGE = re.compile(r"(?<=   )\d+[smhd](\d+[smh])?(?=   |$)")
+
+
+def _aside(lines: list[str]) -> list[str]:
+    return [_AGE.sub("AGE", _KLOG_TIME.sub("TIME", line)) for line in lines]
+
+
+def _kubectl_prints(session: Any, command: str, home: Path) -> list[str]:
+    """What a terminal shows for ``command`` (a stock kubectl, the learner's kubeconfig)."""
+    env = {
+        "PATH": os.environ["PATH"],
+        "HOME": str(home),
+        "KUBECONFIG": str(session.kubeconfig_path),
+    }
+    done = subprocess.run(
+        ["bash", "-c", command], env=env, capture_output=True, text=True, timeout=60
+    )
+    return (done.stdout + done.stderr).splitlines()
+
+
+@pytest.mark.parametrize("number", (1, 2, 3, 7))
+def test_transcripts_are_what_kubectl_prints(session: Any, number: int, tmp_path: Path) -> None:
+    ex = ph.exercise(number)
+    ex.break_it(session)
+    shown = ex.symptom(session)
+    kubectl = [s for s in shown.sections if s.command.startswith("kubectl ")]
+    assert kubectl, shown.text()
+    for section in kubectl:
+        printed = _kubectl_prints(session, section.command, tmp_path)
+        assert _aside(printed) == _aside(list(section.lines)), section.command
+    fixed = ex.fix(session)
+    if number == 7:
+        command, *lines = fixed.details
+        assert _kubectl_prints(session, command.removeprefix("$ "), tmp_path) == lines
+    assert ex.verify(session).passed
+    assert_as_found(session)
 
 
 def test_breaking_and_fixing_again_changes_nothing_more(session: Any) -> None:

@@ -224,7 +224,7 @@ def test_hostile_env_reaches_only_the_workload(lab: Lab, tmp_path: Path, vector:
     lab.core.create_namespaced_pod(NS, demo_pod(pod, env))
     value = next(iter(env.values()))
     # The workload got the value: the demo's start line prints MY_POD_IP, i.e. that value.
-    log_with(lab.core, pod, f"starting demo pod {NS}/{pod} {value} ")
+    log_with(lab.core, pod, f"starting demo pod {NS}/{pod} {value}\n")
     pids = pod_pids(NS, pod, "demo")
     assert len(pids) == 2, pids  # the supervisor and its workload
     for pid in pids:
