@@ -97,6 +97,10 @@ class Lab:
         # server once it listens, None when the lab is not serving.
         self.origin: str | None = None
         self.imds_origin: str | None = None
+        # True once the serving process is a child subreaper (server.serve): only then are its
+        # unknown children orphans of pod processes. A lab served inside another program (the
+        # tests' in-process labs) must leave that program's other children alone.
+        self.reaps_orphans = False
         for routes in ARM_ROUTES:
             self.arm_router.add(routes)
         self.seed()

@@ -106,12 +106,13 @@ def serve(home: LabHome, port: int | None = None) -> None:
     os.umask(0o077)  # whatever the lab (or SQLite, or az) creates in its home is private
     home.ensure()
     # Orphans of pod processes come to the lab, which ends them (see kubelet.process).
-    become_subreaper()
+    reaps_orphans = become_subreaper()
     wanted = configured_port() if port is None else port
     sock = _listen(wanted, "PODID_LAB_PORT")
     imds_sock = _listen_imds(home, wanted)
     bound, imds_bound = sock.getsockname()[1], imds_sock.getsockname()[1]
     lab = Lab(home)
+    lab.reaps_orphans = reaps_orphans
     lab.origin = f"https://127.0.0.1:{bound}"
     lab.imds_origin = f"http://127.0.0.1:{imds_bound}"
     server = uvicorn.Server(

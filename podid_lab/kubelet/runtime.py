@@ -176,7 +176,7 @@ class PodRuntime:
             if owner[:3] not in pods:
                 process.stop()  # e.g. a process started in a pod that is gone now
         ended = {p for p in self._spawned if p.process.returncode is not None}
-        if ended - self._ended:
+        if ended - self._ended and self._lab.reaps_orphans:
             sweep_orphans({p.pid for p in self._spawned})
         self._ended = ended
         self._refresh_tokens()
@@ -684,7 +684,8 @@ class PodRuntime:
             await asyncio.wait(waits, timeout=KILL_AFTER_SECONDS)
         for process in processes:
             process.kill()  # those still there after the grace period
-        sweep_orphans({p.pid for p in processes})
+        if self._lab.reaps_orphans:
+            sweep_orphans({p.pid for p in processes})
 
     def processes(self) -> list[int]:
         """PIDs of the container and exec processes running now (for tests and the benchmark)."""

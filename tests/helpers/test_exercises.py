@@ -182,10 +182,12 @@ def test_restore_undoes_what_unfinished_exercises_left(session: Any) -> None:
     assert_as_found(session)
 
 
-def test_exercises_are_numbered_1_to_8() -> None:
-    with pytest.raises(ph.PodidError, match="no exercise 9"):
-        ph.exercise(9)
+def test_exercises_are_numbered_1_to_12() -> None:
+    """1-8 are 08's, 9-12 are 09's (Workload ID); nothing else is an exercise."""
+    with pytest.raises(ph.PodidError, match="no exercise 13; they are numbered 1-12"):
+        ph.exercise(13)
     assert [e.number for e in ph.EXERCISES] == list(range(1, 9))
+    assert [ph.exercise(n).number for n in range(1, 13)] == list(range(1, 13))
 
 
 @pytest.mark.parametrize("number", sorted(SYMPTOMS))

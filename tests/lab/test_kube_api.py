@@ -109,7 +109,12 @@ def test_table_columns_for_pods(kube: KubeCluster) -> None:
         "default",
         {
             "metadata": {"name": "tabled"},
-            "spec": {"containers": [{"name": "c", "image": "nginx:1.27"}]},
+            # No node matches: the pod stays Pending (unscheduled), so the row cannot race the
+            # kubelet's ErrImagePull.
+            "spec": {
+                "containers": [{"name": "c", "image": "nginx:1.27"}],
+                "nodeSelector": {"podid.test/pool": "none"},
+            },
         },
     )
     table = kube.raw("GET", "/api/v1/namespaces/default/pods", headers={"Accept": TABLE}).json()

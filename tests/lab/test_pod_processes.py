@@ -7,6 +7,7 @@ import asyncio
 import signal
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -15,6 +16,7 @@ from podid_lab.kubelet.process import PodProcess, start_in_pod, stop_process
 
 from .aks_steps import wait_for
 from .host_processes import alive, session_of
+from .kube_cluster import InProcessLab
 
 pytestmark = pytest.mark.skipif(not proctree.LINUX, reason="process trees are walked in /proc")
 
@@ -91,3 +93,17 @@ def test_nothing_a_pod_started_outlives_a_killed_lab() -> None:
         if lab.poll() is None:
             lab.kill()
             lab.wait()
+
+
+def test_a_lab_served_inside_another_program_leaves_its_other_children_alone(
+    tmp_path: Path,
+) -> None:
+    """An in-process lab is no subreaper: on close, the host program's children are not orphans."""
+    neighbour = subprocess.Popen(["sleep", "60"])
+    try:
+        lab = InProcessLab(tmp_path / "lab")
+        lab.stop()
+        assert neighbour.poll() is None, "closing the lab killed a child it did not start"
+    finally:
+        neighbour.kill()
+        neighbour.wait()
