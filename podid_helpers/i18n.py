@@ -9,12 +9,13 @@ msgid itself, so an English learner sees exactly the text in the code.
 from __future__ import annotations
 
 import gettext
+import unicodedata
 from functools import cache
 from pathlib import Path
 
 from .language import current_language
 
-__all__ = ["DOMAIN", "LOCALE_DIR", "N_", "_", "ngettext"]
+__all__ = ["DOMAIN", "LOCALE_DIR", "N_", "_", "display_width", "ljust_display", "ngettext"]
 
 DOMAIN = "podid_helpers"
 LOCALE_DIR = Path(__file__).resolve().parent / "locale"
@@ -38,3 +39,13 @@ def ngettext(singular: str, plural: str, count: int) -> str:
 def N_(message: str) -> str:
     """Mark ``message`` for extraction only; it is translated later, where it is shown."""
     return message
+
+
+def display_width(text: str) -> int:
+    """Columns ``text`` takes in a monospaced view: kana and kanji take two, ASCII one."""
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+def ljust_display(text: str, width: int) -> str:
+    """``text`` padded with spaces to ``width`` columns (``str.ljust`` counts characters)."""
+    return text + " " * max(0, width - display_width(text))

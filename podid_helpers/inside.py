@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from .errors import PodidError
 from .exercise_kit import delete_pod, lab_admin, require_lab, run_pod
 from .exercises_pods import wrong_label
-from .i18n import N_, _
+from .i18n import N_, _, display_width, ljust_display
 from .live import wait_until
 from .lookups import kube_errors
 from .manifests import DEMO_POD
@@ -55,9 +55,11 @@ def _table_html(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
 
 
 def _table_text(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
-    widths = [max(len(r[i]) for r in [headers, *rows]) for i in range(len(headers))]
+    widths = [max(display_width(r[i]) for r in [headers, *rows]) for i in range(len(headers))]
     return "\n".join(
-        "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
+        "  ".join(
+            ljust_display(cell, width) for cell, width in zip(row, widths, strict=True)
+        ).rstrip()
         for row in [headers, *rows]
     )
 

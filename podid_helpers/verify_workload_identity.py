@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from .checks import CheckReport, CheckResult
 from .errors import PodidError
-from .i18n import _
+from .i18n import _, display_width, ljust_display
 from .lookups import (
     find_cluster,
     find_custom_object,
@@ -575,9 +575,9 @@ class MigrationMap:
     def text(self) -> str:
         """Return the rows as two aligned columns."""
         head = ("AAD Pod Identity", "Microsoft Entra Workload ID")
-        width = max(len(left) for left, _right in (head, *self.rows))
-        lines = [f"{left.ljust(width)}  →  {right}" for left, right in (head, *self.rows)]
-        return "\n".join([lines[0], "-" * len(lines[0]), *lines[1:]])
+        width = max(display_width(left) for left, _right in (head, *self.rows))
+        lines = [f"{ljust_display(left, width)}  →  {right}" for left, right in (head, *self.rows)]
+        return "\n".join([lines[0], "-" * display_width(lines[0]), *lines[1:]])
 
     def __repr__(self) -> str:
         return self.text()

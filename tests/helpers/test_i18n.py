@@ -13,7 +13,7 @@ from babel.messages.mofile import read_mo
 from babel.messages.pofile import read_po
 
 import podid_helpers
-from podid_helpers.i18n import _, ngettext
+from podid_helpers.i18n import _, display_width, ljust_display, ngettext
 from podid_helpers.language import current_language
 
 PACKAGE = Path(podid_helpers.__file__).parent
@@ -195,3 +195,11 @@ def test_no_translation_copies_the_article() -> None:
             copied = [text[i : i + run] for i in range(len(text) - run + 1)]
             # Names and commands (ASCII) may match the article; its Japanese sentences may not.
             assert not [c for c in copied if c in shared and not c.isascii()], message.id
+
+
+def test_tables_pad_japanese_by_the_columns_it_takes() -> None:
+    assert display_width("claim") == len("claim")
+    assert display_width("lifetime (exp − iat)") == len("lifetime (exp − iat)")  # − is narrow
+    assert display_width("クレーム") == 8
+    assert ljust_display("クレーム", 10) == "クレーム  "
+    assert ljust_display("aud", 10) == "aud".ljust(10)
