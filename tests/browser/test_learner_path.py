@@ -196,12 +196,15 @@ def _run_all(page, panel) -> None:  # type: ignore[no-untyped-def]
     )
 
 
+# JupyterLab renders a cell's error (a traceback) with the stderr MIME type.
+FAILURES = (
+    "[data-mime-type='application/vnd.jupyter.stderr'], "
+    ".jp-RenderedText[data-mime-type='application/vnd.jupyter.error']"
+)
+
+
 def _errors(panel) -> list[str]:  # type: ignore[no-untyped-def]
-    failures = (
-        "[data-mime-type='application/vnd.jupyter.stderr'], "
-        ".jp-RenderedText[data-mime-type='application/vnd.jupyter.error']"
-    )
-    return panel.locator(failures).all_inner_texts()
+    return panel.locator(FAILURES).all_inner_texts()
 
 
 def _shot(locator, name: str) -> None:  # type: ignore[no-untyped-def]
@@ -261,9 +264,7 @@ def _learner_path(page, jupyter: str) -> None:  # type: ignore[no-untyped-def]
         # Run All runs every step, then stops at the Your turn: no solution runs by itself.
         # Wait for that error and a verify cell's ✓ rather than counting at once: under load
         # the run can look idle before its last cells have rendered.
-        expect(
-            panel.locator(".jp-RenderedText[data-mime-type='application/vnd.jupyter.error']").first
-        ).to_be_visible()
+        expect(panel.locator(FAILURES).first).to_be_visible()
         checks = panel.locator(".jp-RenderedHTMLCommon", has_text="✓")
         expect(checks.first).to_be_visible()
         errors = _errors(panel)

@@ -20,15 +20,18 @@ from pathlib import Path
 import pytest
 
 from podid_room.home import RoomHome, RoomSettings
-from podid_room.learner_client import HubLearner, RemoteKernel, run_notebook
+from podid_room.learner_client import HubLearner, RemoteKernel, code_cells, run_notebook
 from podid_room.room import LEARNER_PYTHON, RoomOptions, start, stop
 
 NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
 HEADLESS = ('import os; os.environ["PODID_HEADLESS"] = "1"',)
 # Learner i runs the first STEPS[i] notebooks, so each stands at a different step; the last
-# one then catches up in 08 and passes its first exercise (its first EXERCISE_CELLS cells).
+# one then catches up in 08 and passes its first exercise (its code cells up to ex1's verify).
 STEPS = (1, 2, 3)
-EXERCISE_CELLS = 6
+TROUBLESHOOTING = NOTEBOOKS / "08-troubleshooting.ipynb"
+EXERCISE_CELLS = next(
+    i + 1 for i, code in enumerate(code_cells(TROUBLESHOOTING)) if code.startswith("ex1.verify(")
+)
 # Learner 2 runs 02's cluster check before creating the cluster: their last ✗.
 EARLY_CHECK = "import podid_helpers as ph\nph.check_cluster_ready(ph.connect()).raise_if_failed()"
 STUCK_AFTER_S = 4
@@ -111,8 +114,7 @@ async def _walk(room: Room, name: str, count: int) -> None:
         failed = [r for r in runs if r.error]
         assert not failed, f"{name} in {notebook.name}: {failed[0]}"
     if name == room.settings.learners[-1]:
-        troubleshooting = NOTEBOOKS / "08-troubleshooting.ipynb"
-        runs = await run_notebook(learner, server, troubleshooting, 0.0, HEADLESS, EXERCISE_CELLS)
+        runs = await run_notebook(learner, server, TROUBLESHOOTING, 0.0, HEADLESS, EXERCISE_CELLS)
         failed = [r for r in runs if r.error]
         assert not failed, f"{name} in 08: {failed[0]}"
 
