@@ -80,7 +80,7 @@ test-fast: setup ## the everyday loop: everything not marked slow (no notebooks,
 timings: ## the last `make test`'s 20 slowest tests and each notebook's time
 	$(PYTHON) bench/timings.py $(JUNIT)
 
-notebooks: setup ## re-run notebooks/NN-*.ipynb on a fresh lab and store their outputs
+notebooks: setup ## re-run notebooks/NN-*.ipynb and notebooks/ja/NN-*.ipynb on fresh labs and store their outputs
 	$(BIN)/python tools/regenerate_notebooks.py
 
 lint: setup ## ruff check and format check, then the type checks

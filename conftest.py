@@ -4,7 +4,8 @@
 notebook's kernel starts, this starts a lab of its own (temp PODID_LAB_HOME, free port) and
 points HOME, PODID_SETTINGS and PODID_HEADLESS at a throw-away learner, so the kernels see
 what `tools/regenerate_notebooks.py` saw when it stored the outputs. Everything is put back
-after the last notebook.
+after the last notebook. The Japanese edition (notebooks/ja/NN-*.ipynb) is a series of its own:
+it runs in order on a fresh lab of its own, as `tools/regenerate_notebooks.py` ran it.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from tools.notebook_lab import FAST_KNOBS, NOTEBOOK_NAME, NOTEBOOKS, FreshLab
+from tools.notebook_lab import EDITIONS, FAST_KNOBS, NOTEBOOK_NAME, FreshLab
 
 SANITIZE = Path(__file__).parent / "tests" / "notebooks" / "nbval_sanitize.cfg"
 _active: dict[str, Any] = {}
@@ -32,7 +33,7 @@ def pytest_configure(config: pytest.Config) -> None:
 
 def pytest_ignore_collect(collection_path: Path) -> bool | None:
     # Only the series is tested; a learner's Untitled.ipynb in notebooks/ is not.
-    if collection_path.suffix == ".ipynb" and collection_path.parent == NOTEBOOKS:
+    if collection_path.suffix == ".ipynb" and collection_path.parent in EDITIONS:
         return not NOTEBOOK_NAME.fullmatch(collection_path.name)
     return None
 
@@ -48,10 +49,15 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 
 def _group(nodeid: str) -> str:
-    """The unit one xdist worker runs, in order: the notebook series, else a test module."""
+    """The unit one xdist worker runs, in order: a notebook series, else a test module."""
     # The notebooks share one lab and build on each other; a module's tests share its lab.
     path = nodeid.split("::", 1)[0]
-    return "notebooks" if path.endswith(".ipynb") else path
+    return _series(path) if path.endswith(".ipynb") else path
+
+
+def _series(path: str) -> str:
+    """The series a notebook belongs to: "notebooks" (English) or "notebooks/ja"."""
+    return "notebooks/ja" if path.startswith("notebooks/ja/") else "notebooks"
 
 
 def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
@@ -70,9 +76,10 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
     return ByGroup(config, log)
 
 
-def _enter() -> None:
+def _enter(series: str) -> None:
     lab = FreshLab(**FAST_KNOBS).__enter__()
     _active["lab"] = lab
+    _active["series"] = series
     _active["saved"] = dict(os.environ)
     os.environ.clear()
     os.environ.update(lab.env)
@@ -80,6 +87,7 @@ def _enter() -> None:
 
 def _leave() -> None:
     lab = _active.pop("lab", None)
+    _active.pop("series", None)
     if lab is None:
         return
     os.environ.clear()
@@ -91,8 +99,11 @@ def _leave() -> None:
 def pytest_runtest_setup(item: pytest.Item) -> None:
     # Runs before nbval's collector setup, which starts the notebook's kernel from os.environ.
     if _is_notebook_cell(item):
+        series = _series(item.nodeid.split("::", 1)[0])
+        if _active.get("series") != series:  # each series starts on a fresh lab of its own
+            _leave()
         if "lab" not in _active:
-            _enter()
+            _enter(series)
     else:
         _leave()
 

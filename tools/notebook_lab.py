@@ -16,6 +16,9 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = ROOT / "notebooks"
+# The Japanese edition: the same file names, the same code cells, Markdown in Japanese.
+NOTEBOOKS_JA = NOTEBOOKS / "ja"
+EDITIONS = (NOTEBOOKS, NOTEBOOKS_JA)
 # The series: notebooks/NN-slug.ipynb. Anything else in the folder is not part of it.
 NOTEBOOK_NAME = re.compile(r"\d{2}-[a-z0-9-]+\.ipynb")
 # The lab's waits, shortened for the notebook runs (nbval, regenerate, each notebook alone): what
@@ -34,9 +37,9 @@ FAST_KNOBS: dict[str, float] = {
 }
 
 
-def notebook_paths() -> list[Path]:
-    """Every notebook of the series, in order."""
-    return sorted(p for p in NOTEBOOKS.glob("*.ipynb") if NOTEBOOK_NAME.fullmatch(p.name))
+def notebook_paths(edition: Path = NOTEBOOKS) -> list[Path]:
+    """Every notebook of one edition's series (English unless told), in order."""
+    return sorted(p for p in edition.glob("*.ipynb") if NOTEBOOK_NAME.fullmatch(p.name))
 
 
 # Notebook runs compress adal's retry waits further than a learner's lab does (112 s per failed

@@ -1,6 +1,6 @@
 """Each notebook alone against a fresh lab: its catch-up cell makes what it needs, no cell fails.
 
-New notebooks (notebooks/NN-slug.ipynb) are picked up automatically.
+New notebooks (notebooks/NN-slug.ipynb) are picked up automatically, in both editions.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from nbclient.exceptions import CellExecutionError
 
-from tools.notebook_lab import FAST_KNOBS, FreshLab, execute, notebook_paths
+from tools.notebook_lab import EDITIONS, FAST_KNOBS, NOTEBOOKS, FreshLab, execute, notebook_paths
 
 pytestmark = pytest.mark.slow
 
@@ -22,7 +22,11 @@ def lab() -> Iterator[FreshLab]:
         yield fresh
 
 
-@pytest.mark.parametrize("path", notebook_paths(), ids=lambda p: p.stem)
+@pytest.mark.parametrize(
+    "path",
+    [path for edition in EDITIONS for path in notebook_paths(edition)],
+    ids=lambda p: p.relative_to(NOTEBOOKS).with_suffix("").as_posix(),
+)
 def test_notebook_runs_alone_on_a_fresh_lab(lab: FreshLab, path: Path) -> None:
     lab.reset()
     try:

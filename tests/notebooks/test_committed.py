@@ -1,7 +1,8 @@
 """The committed notebooks: nothing secret or machine-specific in them, and the same skeleton.
 
 These read the files only (no kernel, no lab), so they are quick. New notebooks
-(notebooks/NN-slug.ipynb) are picked up automatically.
+(notebooks/NN-slug.ipynb) are picked up automatically. The checks that do not read the prose
+cover the Japanese edition (notebooks/ja/) too; tests/notebooks/test_ja_edition.py has the rest.
 """
 
 from __future__ import annotations
@@ -14,10 +15,13 @@ from typing import Any
 
 import pytest
 
-from tools.notebook_lab import notebook_paths
+from tools.notebook_lab import NOTEBOOKS_JA, notebook_paths
 
 NOTEBOOKS = notebook_paths()
 ids = [p.stem for p in NOTEBOOKS]
+# Both editions, for the checks that do not read the prose.
+BOTH = NOTEBOOKS + notebook_paths(NOTEBOOKS_JA)
+both_ids = ids + [f"ja/{p.stem}" for p in BOTH[len(NOTEBOOKS) :]]
 
 MAX_CELL_LINES = 12
 MAX_MEDIAN_LINES = 4
@@ -58,7 +62,7 @@ def test_the_series_is_there() -> None:
     assert [p.name[:2] for p in NOTEBOOKS][:8] == [f"{n:02d}" for n in range(8)]
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=ids)
+@pytest.mark.parametrize("path", BOTH, ids=both_ids)
 @pytest.mark.parametrize("what", sorted(LEAKS))
 def test_nothing_secret_or_machine_specific_is_stored(path: Path, what: str) -> None:
     text = path.read_text(encoding="utf-8")
@@ -66,7 +70,7 @@ def test_nothing_secret_or_machine_specific_is_stored(path: Path, what: str) -> 
     assert not found, f"{path.name} holds {what}: {found[:3]}"
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=ids)
+@pytest.mark.parametrize("path", BOTH, ids=both_ids)
 def test_kernel_and_metadata(path: Path) -> None:
     book = load(path)
     assert book["metadata"]["kernelspec"]["name"] == "python3"
@@ -76,7 +80,7 @@ def test_kernel_and_metadata(path: Path) -> None:
         assert "execution" not in cell.get("metadata", {}), "timings: run make notebooks"
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=ids)
+@pytest.mark.parametrize("path", BOTH, ids=both_ids)
 def test_stored_outputs_come_from_one_clean_run(path: Path) -> None:
     code = [c for c in load(path)["cells"] if c["cell_type"] == "code"]
     assert [c["execution_count"] for c in code] == list(range(1, len(code) + 1))
@@ -103,14 +107,14 @@ def test_skeleton(path: Path) -> None:
     assert len(markdown) >= len(code), "fewer Markdown cells than code cells"
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=ids)
+@pytest.mark.parametrize("path", BOTH, ids=both_ids)
 def test_cells_are_short(path: Path) -> None:
     lengths = [len(source(c).splitlines()) for c in load(path)["cells"] if c["cell_type"] == "code"]
     assert max(lengths) <= MAX_CELL_LINES
     assert statistics.median(lengths) <= MAX_MEDIAN_LINES
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=ids)
+@pytest.mark.parametrize("path", BOTH, ids=both_ids)
 def test_catch_up_cell(path: Path) -> None:
     code = [c for c in load(path)["cells"] if c["cell_type"] == "code"]
     marked = [c for c in code if "catch-up" in tags(c)]
@@ -122,7 +126,7 @@ def test_catch_up_cell(path: Path) -> None:
     assert source(code[1]).strip() == f'ph.catch_up(session, "{path.stem}")'
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=ids)
+@pytest.mark.parametrize("path", BOTH, ids=both_ids)
 def test_tags(path: Path) -> None:
     for cell in load(path)["cells"]:
         text, cell_tags = source(cell), tags(cell)
@@ -133,7 +137,7 @@ def test_tags(path: Path) -> None:
         assert "nbval-skip" not in cell_tags and "raises-exception" not in cell_tags, text
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=ids)
+@pytest.mark.parametrize("path", BOTH, ids=both_ids)
 def test_solutions_are_collapsed_and_run_only_when_meant_to(path: Path) -> None:
     # A learner's Run All must stop at the exercise's verify cell, not solve it: every solution
     # code cell is guarded by ph.solutions_run() (on in headless runs and after show_solutions()).
