@@ -23,7 +23,8 @@ JUNIT := test-artifacts/junit.xml
 
 .DEFAULT_GOAL := help
 .PHONY: help install setup tutorial test test-fast timings notebooks lint typecheck format lab \
-	lab-stop lab-reset bench preflight wheelhouse handout site slides uninstall room-venv clean
+	lab-stop lab-reset bench preflight wheelhouse handout site slides uninstall room-venv clean \
+	language-pack-ja
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -61,6 +62,9 @@ $(JUPYTER_PAGES): jupyter-config/jupyter_server_config.d/podid_lab.json | $(BIN)
 install: $(LEARNER_STAMP) $(JUPYTER_PAGES) ## install the tutorial and the lab only (OFFLINE=1: from the wheelhouse)
 
 setup: $(STAMP) $(JUPYTER_PAGES) ## create .venv and install the tutorial, the lab and the test tools
+
+language-pack-ja: install ## JupyterLab's menus in Japanese too (then Settings → Language → 日本語)
+	$(BIN)/python -m pip install --quiet -e '.[ja]'
 
 tutorial: install ## start the lab and open JupyterLab on the notebooks
 	$(BIN)/podid-lab start
