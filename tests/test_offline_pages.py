@@ -168,7 +168,19 @@ def test_the_slides_tell_the_story_the_nmi_flow_and_the_status(slides: Path) -> 
     assert "<!-- mermaid:" not in page
 
 
-@pytest.mark.parametrize("which", ["site", "slides"])
+def test_the_japanese_slides_tell_the_same_story_from_the_same_files(slides: Path) -> None:
+    page = (slides / "ja" / "index.html").read_text(encoding="utf-8")
+    assert [u for u in loaded_by(page) if not (slides / "ja" / u).resolve().is_file()] == []
+    assert '<html lang="ja">' in page and "今日の物語" in page
+    assert '<div class="mermaid">flowchart LR' in page, "the NMI flow, taken from notebook 00"
+    assert "2025 年 9 月" in page and "ワークロード ID" in page
+    assert "<!-- mermaid:" not in page
+
+
+PAGES = {"site": "00-introduction.html", "slides": "index.html", "slides/ja": "ja/index.html"}
+
+
+@pytest.mark.parametrize("which", PAGES)
 def test_the_diagram_draws_in_a_browser_with_no_network(
     which: str, request: pytest.FixtureRequest
 ) -> None:
@@ -176,15 +188,15 @@ def test_the_diagram_draws_in_a_browser_with_no_network(
         needs("Chromium", "sudo apt-get install chromium")
     from playwright.sync_api import sync_playwright
 
-    folder: Path = request.getfixturevalue(which)
-    page_file = folder / ("00-introduction.html" if which == "site" else "index.html")
+    folder: Path = request.getfixturevalue(which.split("/")[0])
+    page_file = folder / PAGES[which]
     asked: list[str] = []
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
         page = browser.new_page()
         offline = re.compile(r"^(?!file:)")
         page.route(offline, lambda route: (asked.append(route.request.url), route.abort()))
-        page.goto(page_file.as_uri() + ("#/2" if which == "slides" else ""))
+        page.goto(page_file.as_uri() + ("#/2" if which.startswith("slides") else ""))
         page.locator(".mermaid svg").first.wait_for(timeout=30_000)
         browser.close()
     assert asked == [], "the page tried to reach the network"
