@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from offline import no_network
 
-from tools.build_site import editions, index_page
+from tools.build_site import editions, index_page, japanese_page
 from tools.notebook_lab import notebook_paths
 
 REPO = Path(__file__).resolve().parent.parent
@@ -128,7 +128,20 @@ def test_the_japanese_edition_gets_its_own_contents_once_it_exists(tmp_path: Pat
     page = index_page(books, "# The notebooks\n\nlearners\n\n## For authors\n\nnot here\n")
     assert "not here" not in page
     assert ":caption: Notebooks\n:maxdepth: 1\n:hidden:\n\n00-intro\n01-next\n```" in page
-    assert ":caption: 日本語\n:maxdepth: 1\n:hidden:\n\nja/00-intro\n```" in page
+    assert (
+        ":caption: 日本語\n:maxdepth: 1\n:hidden:\n\nja/index\nja/00-intro\nja/glossary\n```"
+        in page
+    )
+
+
+def test_the_japanese_index_and_glossary_become_site_pages_with_site_links() -> None:
+    index = japanese_page(
+        "[English](../README.md) | **日本語**\n\n# 一覧\n[用語集](../../docs/glossary.ja.md)\n"
+    )
+    assert index == "# 一覧\n[用語集](glossary.md)\n"
+    assert japanese_page("# 用語集\n\n[英語版](../README.md#for-authors)") == (
+        "# 用語集\n\n[英語版](../index.md#for-authors)"
+    )
 
 
 def test_the_site_loads_nothing_from_the_network(site: Path) -> None:
