@@ -1,7 +1,8 @@
 """Build the introduction's slides: instructor/slides/intro.html with reveal.js, offline, and
-the Japanese deck instructor/ja/slides/intro.html into ja/.
+the Japanese deck (instructor/ja/slides/intro.html: a title and slides, set in the English page).
 
-    python3 tools/build_slides.py dist/slides      (what `make slides` runs; open index.html)
+    python3 tools/build_slides.py dist/slides      (what `make slides` runs; open index.html,
+                                                    or ja.html for the Japanese deck)
 
 reveal.js and mermaid come from tools/vendor (npm, fetched by `make slides`), copied beside the
 page, so the deck needs no network in the room. A `<!-- mermaid:NN-name -->` marker in the
@@ -22,11 +23,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from static_pages import MERMAID_JS, NODE_MODULES, REPO, command, require_vendored
 
 NOTEBOOKS = REPO / "notebooks"
-# Each deck: the folder it is built into, its page, and the notebooks its diagrams come from.
-DECKS = {
-    "": (REPO / "instructor" / "slides" / "intro.html", NOTEBOOKS),
-    "ja": (REPO / "instructor" / "ja" / "slides" / "intro.html", NOTEBOOKS / "ja"),
-}
+DECK = REPO / "instructor" / "slides" / "intro.html"
+# The Japanese deck: its <title> and <section>s, and the notebooks its diagrams come from.
+JAPANESE_DECK = REPO / "instructor" / "ja" / "slides" / "intro.html"
+JAPANESE_NOTEBOOKS = NOTEBOOKS / "ja"
+TITLE = re.compile(r"<title>.*?</title>", re.DOTALL)
+SLIDES_START, SLIDES_END = '<div class="slides">\n', "\n</div></div>\n"
 # What the deck loads, relative to reveal.js's package (the white theme's fonts are local).
 REVEAL_FILES = ("dist/reset.css", "dist/reveal.css", "dist/reveal.js", "dist/theme/white.css")
 REVEAL_FOLDERS = ("dist/theme/fonts/source-sans-pro", "plugin/notes")
@@ -57,6 +59,20 @@ def with_diagrams(page: str, folder: Path = NOTEBOOKS) -> str:
     )
 
 
+def in_page(page: str, deck: str, language: str) -> str:
+    """The English deck's page (its styles and scripts) with another deck's title and slides."""
+    title = TITLE.search(deck)
+    if title is None or "<section>" not in deck:
+        raise SystemExit("a translated deck needs a <title> and its <section>s")
+    head, found, rest = page.partition(SLIDES_START)
+    _, ended, tail = rest.partition(SLIDES_END)
+    if not (found and ended):
+        raise SystemExit(f"the English deck has no {SLIDES_START!r} … {SLIDES_END!r} to fill")
+    slides = deck[deck.index("<section>") :].strip()
+    head = TITLE.sub(title.group(0), head).replace('<html lang="en">', f'<html lang="{language}">')
+    return f"{head}{SLIDES_START}\n{slides}\n{SLIDES_END}{tail}"
+
+
 def vendor(target: Path) -> None:
     """Copy reveal.js (what the deck loads) and mermaid beside the page."""
     reveal = NODE_MODULES / "reveal.js"
@@ -71,14 +87,14 @@ def vendor(target: Path) -> None:
 
 
 def build(target: Path) -> None:
-    """Write the decks to `target`/index.html and `target`/ja/index.html, beside what they load."""
+    """Write the decks to `target`/index.html and `target`/ja.html, beside what they load."""
     shutil.rmtree(target, ignore_errors=True)
     target.mkdir(parents=True)
     vendor(target)
-    for folder, (deck, notebooks) in DECKS.items():
-        page = with_diagrams(deck.read_text(encoding="utf-8"), notebooks)
-        (target / folder).mkdir(exist_ok=True)
-        (target / folder / "index.html").write_text(page, encoding="utf-8")
+    page = DECK.read_text(encoding="utf-8")
+    (target / "index.html").write_text(with_diagrams(page), encoding="utf-8")
+    japanese = in_page(page, JAPANESE_DECK.read_text(encoding="utf-8"), "ja")
+    (target / "ja.html").write_text(with_diagrams(japanese, JAPANESE_NOTEBOOKS), encoding="utf-8")
 
 
 main = command(build, __doc__, "slides")
