@@ -23,8 +23,7 @@ JUNIT := test-artifacts/junit.xml
 
 .DEFAULT_GOAL := help
 .PHONY: help install setup tutorial test test-fast timings notebooks lint typecheck format lab \
-	lab-stop lab-reset bench preflight wheelhouse handout site slides uninstall room-venv clean \
-	language-pack-ja
+	lab-stop lab-reset bench preflight wheelhouse handout site slides uninstall room-venv clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -63,6 +62,7 @@ install: $(LEARNER_STAMP) $(JUPYTER_PAGES) ## install the tutorial and the lab o
 
 setup: $(STAMP) $(JUPYTER_PAGES) ## create .venv and install the tutorial, the lab and the test tools
 
+.PHONY: language-pack-ja
 language-pack-ja: install ## JupyterLab's menus in Japanese too (then Settings → Language → Japanese)
 	$(BIN)/python -m pip install --quiet -e '.[ja]'
 
