@@ -76,6 +76,11 @@ NOTEBOOK_TERMS = (
     "kubenet",
     "IMDS",
     "long-running operation",
+    "binding",
+    "scale set",
+    "cluster identity",
+    "kubelet identity",
+    "container",
 )
 LINK = re.compile(r"\]\(([^)#\s]+)(?:#[^)]*)?\)")
 ROW = re.compile(r"^\| ([^|]+?) \| ([^|]+?) \| ([^|]+?) \| ([^|]+?) \|$", re.MULTILINE)
