@@ -125,8 +125,10 @@ def test_the_japanese_edition_gets_its_own_contents_once_it_exists(tmp_path: Pat
         "": ["00-intro.ipynb", "01-next.ipynb"],
         "ja": ["00-intro.ipynb"],
     }
-    page = index_page(books, "# The notebooks\n\nlearners\n\n## For authors\n\nnot here\n")
+    readme = "# The notebooks\n\n[日本語](ja/README.md) learners\n\n## For authors\n\nnot here\n"
+    page = index_page(books, readme)
     assert "not here" not in page
+    assert "[日本語](ja/index.md) learners" in page, "the Japanese index is a page of the site"
     assert ":caption: Notebooks\n:maxdepth: 1\n:hidden:\n\n00-intro\n01-next\n```" in page
     assert (
         ":caption: 日本語\n:maxdepth: 1\n:hidden:\n\nja/index\nja/00-intro\nja/glossary\n```"

@@ -52,6 +52,8 @@ def editions(notebooks: Path = NOTEBOOKS) -> dict[str, list[Path]]:
 def index_page(books: dict[str, list[Path]], readme: str) -> str:
     """The site's front page: the notebooks' README for learners, then the table of contents."""
     text = readme.split(AUTHORS_HEADING)[0].rstrip() + "\n"
+    if "ja" in books:
+        text = text.replace("](ja/README.md)", "](ja/index.md)")
     for folder, paths in books.items():
         caption = "日本語" if folder == "ja" else "Notebooks"
         names = [p.stem for p in paths]
