@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 from pathlib import Path
@@ -10,6 +11,7 @@ import pytest
 from japanese_text import (
     article_path,
     article_quotables,
+    is_kana_or_kanji,
     kana_kanji_share,
     prose,
     shared_runs,
@@ -134,6 +136,18 @@ def test_relative_links_lead_somewhere(path: Path) -> None:
 def test_the_prose_is_mostly_kana_and_kanji(path: Path) -> None:
     share = kana_kanji_share(prose(path.read_text(encoding="utf-8")))
     assert share >= MIN_SHARE, f"{path.name}: {share:.0%} of its letters are kana or kanji"
+
+
+@pytest.mark.parametrize("path", [*JAPANESE_DOCS, GLOSSARY], ids=lambda p: str(p.relative_to(REPO)))
+def test_no_line_break_inside_a_japanese_sentence(path: Path) -> None:
+    """A soft break between two Japanese characters shows as a stray space once rendered."""
+    lines = prose(path.read_text(encoding="utf-8")).splitlines()
+    broken = [
+        f"{before[-12:]}⏎{after[:12]}"
+        for before, after in itertools.pairwise(lines)
+        if before and after and is_kana_or_kanji(before[-1]) and is_kana_or_kanji(after[0])
+    ]
+    assert broken == []
 
 
 @pytest.mark.parametrize("path", OWN_WORDS, ids=lambda p: str(p.relative_to(REPO)))
