@@ -34,7 +34,8 @@ def get_json(url: str) -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def jupyter_lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A `jupyter lab` server of the project's venv, on a free port; yields its base URL + token."""
+    """A `jupyter lab` server of the project's venv, on a free port; yields its base URL with
+    the token (`…/%s?token=…`)."""
     pytest.importorskip("jupyterlab_language_pack_ja_JP", reason=f"make language-pack-ja ({PACK})")
     home = tmp_path_factory.mktemp("jupyter-home")
     port, token = free_port(), secrets.token_hex(16)
@@ -62,7 +63,7 @@ def jupyter_lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
                 if server.poll() is not None or time.monotonic() > deadline:
                     raise
                 time.sleep(0.5)
-        yield f"{base}/lab/api/translations/%s?token={token}"
+        yield f"{base}/%s?token={token}"
     finally:
         server.terminate()
         server.wait(timeout=30)
@@ -70,13 +71,13 @@ def jupyter_lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 @pytest.mark.slow
 def test_jupyter_lab_offers_japanese(jupyter_lab: str) -> None:
-    listed = get_json(jupyter_lab % "")["data"]
+    listed = get_json(jupyter_lab % "lab/api/translations/")["data"]
     assert listed[LOCALE]["nativeName"].startswith("日本語")
 
 
 @pytest.mark.slow
 def test_jupyter_lab_serves_its_own_menus_in_japanese(jupyter_lab: str) -> None:
-    answer = get_json(jupyter_lab % LOCALE)
+    answer = get_json(jupyter_lab % f"lab/api/translations/{LOCALE}")
     assert answer["message"] == "", answer["message"]
     catalog = answer["data"]["jupyterlab"]
     assert len(catalog) > 1000, "JupyterLab's own catalog is (nearly) empty"
@@ -87,3 +88,34 @@ def test_jupyter_lab_serves_its_own_menus_in_japanese(jupyter_lab: str) -> None:
 def test_the_pack_is_built_for_the_jupyterlab_major_we_pin() -> None:
     pytest.importorskip("jupyterlab_language_pack_ja_JP", reason=f"make language-pack-ja ({PACK})")
     assert version(PACK).split(".")[0] == version("jupyterlab").split(".")[0] == "4"
+
+
+@pytest.mark.slow
+def test_choosing_japanese_turns_jupyterlabs_menus_japanese(jupyter_lab: str) -> None:
+    """What Settings → Language does (it saves the translation setting), then JupyterLab in
+    Chromium: its menu bar reads in Japanese."""
+    from playwright.sync_api import sync_playwright
+
+    from tests.browser.test_learner_path import CHROMIUM_ARGS, _chromium_or_skip
+
+    chromium = _chromium_or_skip()
+    setting = json.dumps({"raw": json.dumps({"locale": LOCALE})}).encode()
+    request = urllib.request.Request(
+        jupyter_lab % "lab/api/settings/@jupyterlab/translation-extension:plugin",
+        data=setting,
+        method="PUT",
+        headers={"Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=10) as answer:
+        assert answer.status == 204
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 720})
+            page.goto(jupyter_lab % "lab")
+            menus = page.locator(".lm-MenuBar-itemLabel")
+            menus.first.wait_for(timeout=60_000)
+            labels = menus.all_inner_texts()
+        finally:
+            browser.close()
+    assert {"ファイル", "編集", "設定"} <= set(labels), labels
