@@ -62,6 +62,10 @@ install: $(LEARNER_STAMP) $(JUPYTER_PAGES) ## install the tutorial and the lab o
 
 setup: $(STAMP) $(JUPYTER_PAGES) ## create .venv and install the tutorial, the lab and the test tools
 
+.PHONY: language-pack-ja
+language-pack-ja: install ## JupyterLab's menus in Japanese too (then Settings → Language → Japanese)
+	$(BIN)/python -m pip install --quiet -e '.[ja]'
+
 tutorial: install ## start the lab and open JupyterLab on the notebooks
 	$(BIN)/podid-lab start
 	@# Its terminals find podid-lab, podid-check and (after `podid-lab az-install`) az: bash

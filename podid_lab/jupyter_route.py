@@ -20,8 +20,16 @@ from .events.http import SECURITY_HEADERS
 from .home import LabHome
 from .server import status
 
-# The page, its two files and its three data routes; not the sign-in link, not the admin.
-FORWARDED = ("ui/", "ui/app.js", "ui/app.css", "events", "events/stream", "events/clusters")
+# The page, its three files and its three data routes; not the sign-in link, not the admin.
+FORWARDED = (
+    "ui/",
+    "ui/app.js",
+    "ui/i18n.js",
+    "ui/app.css",
+    "events",
+    "events/stream",
+    "events/clusters",
+)
 STREAM = "events/stream"
 STREAM_SECONDS = 12 * 3600.0
 

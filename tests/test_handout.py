@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
-from tools.make_handout import is_solution, learner_edition, make_handout
+from tools.make_handout import REPO, is_solution, learner_edition, make_handout
 from tools.notebook_lab import notebook_paths
 
 NOTEBOOKS = notebook_paths()
@@ -106,3 +107,29 @@ def test_stripping_works_by_tag_and_clears_only_the_exercise_sections() -> None:
         "more()": (5, 1),
     }
     assert len(book.cells) == 9, "the notebook given is left unchanged"
+
+
+def test_the_japanese_edition_is_handed_out_beside_the_english_one(tmp_path: Path) -> None:
+    source = tmp_path / "notebooks"
+    (source / "ja").mkdir(parents=True)
+    with_solutions = next(p for p in NOTEBOOKS if p not in PLAIN)
+    for folder in (source, source / "ja"):
+        shutil.copy(with_solutions, folder / with_solutions.name)
+    shutil.copy(NOTEBOOKS[0].parent / "README.md", source / "README.md")
+    shutil.copy(NOTEBOOKS[0].parent / "ja" / "README.md", source / "ja" / "README.md")
+    assert make_handout(source, tmp_path / "handout") == [with_solutions.name]
+    japanese = tmp_path / "handout" / "ja"
+    learner = read(japanese / "learner" / with_solutions.name)
+    assert not [c for c in learner.cells if is_solution(c)]
+    assert len(read(japanese / "instructor" / with_solutions.name).cells) > len(learner.cells)
+    for guide in ("guide.md", "preflight.md"):
+        kit = (REPO / "instructor" / "ja" / guide).read_text(encoding="utf-8")
+        assert (japanese / "instructor" / guide).read_text(encoding="utf-8") == kit
+    index = (japanese / "learner" / "README.md").read_text(encoding="utf-8")
+    assert index.startswith("[English](../README.md) | **日本語**")
+    assert "ja/" in (tmp_path / "handout" / "README.md").read_text(encoding="utf-8")
+
+
+def test_the_handout_has_a_ja_folder_exactly_when_the_notebooks_have_one(handout: Path) -> None:
+    has_japanese = any((NOTEBOOKS[0].parent / "ja").glob("[0-9][0-9]-*.ipynb"))
+    assert (handout / "ja" / "learner").is_dir() == has_japanese

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from offline import no_network
 
-from tools.build_site import editions, index_page
+from tools.build_site import editions, index_page, japanese_page
 from tools.notebook_lab import notebook_paths
 
 REPO = Path(__file__).resolve().parent.parent
@@ -125,10 +125,25 @@ def test_the_japanese_edition_gets_its_own_contents_once_it_exists(tmp_path: Pat
         "": ["00-intro.ipynb", "01-next.ipynb"],
         "ja": ["00-intro.ipynb"],
     }
-    page = index_page(books, "# The notebooks\n\nlearners\n\n## For authors\n\nnot here\n")
+    readme = "# The notebooks\n\n[日本語](ja/README.md) learners\n\n## For authors\n\nnot here\n"
+    page = index_page(books, readme)
     assert "not here" not in page
+    assert "[日本語](ja/index.md) learners" in page, "the Japanese index is a page of the site"
     assert ":caption: Notebooks\n:maxdepth: 1\n:hidden:\n\n00-intro\n01-next\n```" in page
-    assert ":caption: 日本語\n:maxdepth: 1\n:hidden:\n\nja/00-intro\n```" in page
+    assert (
+        ":caption: 日本語\n:maxdepth: 1\n:hidden:\n\nja/index\nja/00-intro\nja/glossary\n```"
+        in page
+    )
+
+
+def test_the_japanese_index_and_glossary_become_site_pages_with_site_links() -> None:
+    index = japanese_page(
+        "[English](../README.md) | **日本語**\n\n# 一覧\n[用語集](../../docs/glossary.ja.md)\n"
+    )
+    assert index == "# 一覧\n[用語集](glossary.md)\n"
+    assert japanese_page("# 用語集\n\n[英語版](../README.md#for-authors)") == (
+        "# 用語集\n\n[英語版](../index.md#for-authors)"
+    )
 
 
 def test_the_site_loads_nothing_from_the_network(site: Path) -> None:
@@ -168,7 +183,19 @@ def test_the_slides_tell_the_story_the_nmi_flow_and_the_status(slides: Path) -> 
     assert "<!-- mermaid:" not in page
 
 
-@pytest.mark.parametrize("which", ["site", "slides"])
+def test_the_japanese_slides_tell_the_same_story_from_the_same_files(slides: Path) -> None:
+    page = (slides / "ja.html").read_text(encoding="utf-8")
+    assert [u for u in loaded_by(page) if not (slides / u).is_file()] == []
+    assert '<html lang="ja">' in page and "今日の物語" in page
+    assert '<div class="mermaid">flowchart LR' in page, "the NMI flow, taken from notebook 00"
+    assert "2025 年 9 月" in page and "ワークロード ID" in page
+    assert "<!-- mermaid:" not in page
+
+
+PAGES = {"site": "00-introduction.html", "slides": "index.html", "slides/ja": "ja.html"}
+
+
+@pytest.mark.parametrize("which", PAGES)
 def test_the_diagram_draws_in_a_browser_with_no_network(
     which: str, request: pytest.FixtureRequest
 ) -> None:
@@ -176,15 +203,15 @@ def test_the_diagram_draws_in_a_browser_with_no_network(
         needs("Chromium", "sudo apt-get install chromium")
     from playwright.sync_api import sync_playwright
 
-    folder: Path = request.getfixturevalue(which)
-    page_file = folder / ("00-introduction.html" if which == "site" else "index.html")
+    folder: Path = request.getfixturevalue(which.split("/")[0])
+    page_file = folder / PAGES[which]
     asked: list[str] = []
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
         page = browser.new_page()
         offline = re.compile(r"^(?!file:)")
         page.route(offline, lambda route: (asked.append(route.request.url), route.abort()))
-        page.goto(page_file.as_uri() + ("#/2" if which == "slides" else ""))
+        page.goto(page_file.as_uri() + ("#/2" if which.startswith("slides") else ""))
         page.locator(".mermaid svg").first.wait_for(timeout=30_000)
         browser.close()
     assert asked == [], "the page tried to reach the network"

@@ -4,7 +4,8 @@
 
 Needs the `site` extras (Sphinx, myst-nb) and the JavaScript `make site` vendors from npm into
 tools/vendor. The notebooks are not run: the pages show the outputs committed with them. The
-Japanese edition (notebooks/ja/NN-*.ipynb) gets pages under ja/ once it exists.
+Japanese edition (notebooks/ja/NN-*.ipynb) gets pages under ja/ once it exists, opened by its
+index (notebooks/ja/README.md) and closed by the glossary (docs/glossary.ja.md).
 """
 
 from __future__ import annotations
@@ -31,6 +32,12 @@ COLLAPSED_TAG = "hide-cell"
 OPEN_DETAILS = '<details class="solution"><summary>Solution (try first)</summary>\n\n'
 CLOSE_DETAILS = "\n\n</details>"
 MERMAID_INIT = "mermaid.initialize({startOnLoad: true, securityLevel: 'strict'});\n"
+# The Japanese edition's own pages on the site, and where their repository links lead there.
+JAPANESE_PAGES = {
+    "index": NOTEBOOKS / "ja" / "README.md",
+    "glossary": REPO / "docs" / "glossary.ja.md",
+}
+SITE_LINKS = {"](../README.md": "](../index.md", "](../../docs/glossary.ja.md)": "](glossary.md)"}
 
 
 def editions(notebooks: Path = NOTEBOOKS) -> dict[str, list[Path]]:
@@ -45,9 +52,14 @@ def editions(notebooks: Path = NOTEBOOKS) -> dict[str, list[Path]]:
 def index_page(books: dict[str, list[Path]], readme: str) -> str:
     """The site's front page: the notebooks' README for learners, then the table of contents."""
     text = readme.split(AUTHORS_HEADING)[0].rstrip() + "\n"
+    if "ja" in books:
+        text = text.replace("](ja/README.md)", "](ja/index.md)")
     for folder, paths in books.items():
         caption = "日本語" if folder == "ja" else "Notebooks"
-        entries = "\n".join(f"{folder}/{p.stem}" if folder else p.stem for p in paths)
+        names = [p.stem for p in paths]
+        if folder == "ja":
+            names = ["index", *names, "glossary"]
+        entries = "\n".join(f"{folder}/{name}" if folder else name for name in names)
         text += f"\n```{{toctree}}\n:caption: {caption}\n:maxdepth: 1\n:hidden:\n\n{entries}\n```\n"
     return text
 
@@ -63,6 +75,17 @@ def copy_notebook(path: Path, target: Path) -> None:
     nbformat.write(book, target)
 
 
+def japanese_page(markdown: str) -> str:
+    """A Japanese document as a site page: no language switcher, links that lead on the site."""
+    lines = markdown.splitlines(keepends=True)
+    if lines and "](../" in lines[0] and "|" in lines[0]:
+        lines = lines[1:]
+    text = "".join(lines).lstrip()
+    for repository_link, site_link in SITE_LINKS.items():
+        text = text.replace(repository_link, site_link)
+    return text
+
+
 def stage(source: Path) -> None:
     """Lay out a Sphinx source folder: settings, pages, and the vendored JavaScript."""
     require_vendored(MERMAID_JS)
@@ -73,6 +96,10 @@ def stage(source: Path) -> None:
         (source / folder).mkdir(exist_ok=True)
         for path in paths:
             copy_notebook(path, source / folder / path.name)
+    if "ja" in books:
+        for name, path in JAPANESE_PAGES.items():
+            page = japanese_page(path.read_text(encoding="utf-8"))
+            (source / "ja" / f"{name}.md").write_text(page, encoding="utf-8")
     readme = (NOTEBOOKS / "README.md").read_text(encoding="utf-8")
     (source / "index.md").write_text(index_page(books, readme), encoding="utf-8")
     static = source / "_static"

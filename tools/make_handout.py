@@ -6,6 +6,8 @@ Works by tag, for any notebook: cells tagged `solution` are removed from the lea
 and in every section (a `## ` heading) that held one, the code cells' outputs are cleared, so
 the stored break/symptom/verify outputs do not give the answer away. Everything else stays as
 stored. The instructor edition keeps every cell and opens the collapsed solutions.
+The Japanese edition (`<source>/ja/`, the same file names) gets the same two editions in
+`<target>/ja/`, with the Japanese guides.
 """
 
 from __future__ import annotations
@@ -24,6 +26,8 @@ REPO = Path(__file__).resolve().parent.parent
 # What the instructor edition carries beside the notebooks (instructor/README.md indexes the kit
 # in the repository; in the handout, README.md is the notebooks' index).
 GUIDES = ("guide.md", "preflight.md")
+# The Japanese edition's folder, under the notebooks, the instructor's kit and the handout.
+JAPANESE = "ja"
 
 HANDOUT_README = """\
 # podid tutorial: handout
@@ -31,6 +35,7 @@ HANDOUT_README = """\
 - `learner/`: the notebooks for learners. Solutions are removed and the exercises' outputs are
   cleared; everything else shows the outputs of a lab run, so learners see what to expect.
 - `instructor/`: every cell, solutions open, and the instructor's guide and preflight checklist.
+- `ja/`: the Japanese edition (日本語版), laid out the same way, when the notebooks have one.
 
 Learners open `learner/` in JupyterLab with the lab running (`podid-lab start`).
 """
@@ -97,12 +102,12 @@ def write(book: NotebookNode, path: Path) -> None:
     path.write_text(nbformat.writes(book) + "\n", encoding="utf-8")
 
 
-def make_handout(source: Path, target: Path) -> list[str]:
-    """Write both editions of every `NN-*.ipynb` in `source` to `target`; return their names."""
+def write_editions(source: Path, target: Path, guides: Path) -> list[str]:
+    """Write both editions of every `NN-*.ipynb` in `source`, with its README and the guides
+    from `guides`, to `target`/learner and `target`/instructor; return the notebooks' names."""
     notebooks = sorted(source.glob("[0-9][0-9]-*.ipynb"))
     if not notebooks:
         raise SystemExit(f"no notebooks (NN-*.ipynb) in {source}")
-    shutil.rmtree(target, ignore_errors=True)
     learner_dir, instructor_dir = target / "learner", target / "instructor"
     learner_dir.mkdir(parents=True)
     instructor_dir.mkdir()
@@ -113,9 +118,19 @@ def make_handout(source: Path, target: Path) -> list[str]:
     for folder in (learner_dir, instructor_dir):
         shutil.copy(source / "README.md", folder / "README.md")
     for guide in GUIDES:
-        shutil.copy(REPO / "instructor" / guide, instructor_dir / guide)
-    (target / "README.md").write_text(HANDOUT_README, encoding="utf-8")
+        shutil.copy(guides / guide, instructor_dir / guide)
     return [path.name for path in notebooks]
+
+
+def make_handout(source: Path, target: Path) -> list[str]:
+    """Write both editions of every `NN-*.ipynb` in `source` (and in `source`/ja, when it has
+    any) to `target`; return the English notebooks' names."""
+    shutil.rmtree(target, ignore_errors=True)
+    names = write_editions(source, target, REPO / "instructor")
+    if any((source / JAPANESE).glob("[0-9][0-9]-*.ipynb")):
+        write_editions(source / JAPANESE, target / JAPANESE, REPO / "instructor" / JAPANESE)
+    (target / "README.md").write_text(HANDOUT_README, encoding="utf-8")
+    return names
 
 
 def main(argv: list[str]) -> int:

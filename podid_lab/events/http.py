@@ -39,7 +39,7 @@ SECURITY_HEADERS = {
     "Referrer-Policy": "no-referrer",
     "Cache-Control": "no-store",
 }
-_STATIC = {"app.js": "text/javascript", "app.css": "text/css"}
+_STATIC = {"app.js": "text/javascript", "i18n.js": "text/javascript", "app.css": "text/css"}
 
 
 class UiSessions:

@@ -146,3 +146,38 @@ def test_the_page_through_jupyter_for_a_browser_in_the_room(
         expect(page.locator("#clusters")).to_contain_text(f"{NS}/roomview")
         page.screenshot(path=str(ARTIFACTS / "inside-page-through-jupyter.png"))
         delete_pod(world, "roomview")
+
+
+def test_the_page_speaks_japanese_when_asked(browser_page, world: World) -> None:  # type: ignore[no-untyped-def]
+    """`?lang=ja`, or a browser whose first language is Japanese, gives Japanese labels; the
+    events keep the lab's English lines; `?lang=en` and other browsers keep English."""
+    from playwright.sync_api import expect
+
+    page = browser_page
+    page.goto(podid_lab(world.az.home, "ui", "--url").stdout.strip())
+    expect(page.locator("#status")).to_contain_text("live")
+    address = page.url.split("?")[0]
+    page.goto(f"{address}?lang=ja")
+    expect(page.locator("html")).to_have_attribute("lang", "ja")
+    expect(page.locator("#timeline-title")).to_have_text("タイムライン")
+    expect(page.locator("#status")).to_contain_text("ライブ · イベント")
+    expect(page.locator("#filters label").first).to_contain_text("種類")
+    expect(page.locator("#filters select[name=kind] option").first).to_have_text("すべて")
+    expect(page.locator("#claims th").first).to_have_text("クレーム")
+    expect(page.locator("#events li").first).to_be_visible()
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "inside-page-ja.png"))
+    page.goto(f"{address}?lang=en")
+    expect(page.locator("#timeline-title")).to_have_text("Timeline")
+
+    japanese_browser = page.context.new_page()
+    try:
+        japanese_browser.add_init_script(
+            "Object.defineProperty(navigator, 'languages', {get: () => ['ja-JP', 'en-US']})"
+        )
+        japanese_browser.goto(address)
+        expect(japanese_browser.locator("#journey-title")).to_have_text("トークンの道筋")
+        japanese_browser.goto(f"{address}?lang=en")
+        expect(japanese_browser.locator("#journey-title")).to_have_text("A token's journey")
+    finally:
+        japanese_browser.close()

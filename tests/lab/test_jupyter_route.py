@@ -91,7 +91,8 @@ def test_the_page_and_its_data_through_jupyter(
     assert page.status_code == 200
     assert page.headers["Content-Security-Policy"].startswith("default-src 'self'")
     assert 'src="app.js"' in page.text and "127.0.0.1" not in page.text
-    assert requests.get(f"{jupyter}/podid/ui/app.js", headers=auth, timeout=10).ok
+    for script in ("app.js", "i18n.js"):
+        assert requests.get(f"{jupyter}/podid/ui/{script}", headers=auth, timeout=10).ok
     admin("POST", "/_lab/reset")
     requests.post(  # a refused token request: one entra event
         f"{lab_info['authority_host']}/organizations/oauth2/v2.0/token",

@@ -69,7 +69,7 @@ function addOption(name, value) {
 }
 
 function row(e) {
-  const time = new Date(e.time * 1000).toLocaleTimeString();
+  const time = new Date(e.time * 1000).toLocaleTimeString(LANGUAGE === "ja" ? "ja-JP" : undefined);
   const button = el("button", { type: "button", "aria-pressed": String(chosen === e) },
     el("span", { class: "kind" }, e.kind),
     el("span", { class: good(e) ? "ok" : "bad" }, e.outcome), " ",
@@ -83,7 +83,7 @@ function renderTimeline() {
   const shown = all.filter(wanted).slice(-MAX_SHOWN).reverse();
   list.replaceChildren(...shown.map(row));
   document.getElementById("status").textContent =
-    `live · ${all.length} events · ${shown.length} shown`;
+    tr("live · %1 events · %2 shown", all.length, shown.length);
 }
 
 // The journey of the chosen event's token: the request that got it, its issuance, its uses.
@@ -124,8 +124,8 @@ function journeySteps(e) {
 function renderJourney() {
   const box = document.getElementById("journey");
   if (!chosen) return;
-  const grid = el("div", { class: "seq", role: "table", "aria-label": "The token's journey" },
-    ...LANES.map((lane) => el("div", { class: "lane", role: "columnheader" }, lane)));
+  const grid = el("div", { class: "seq", role: "table", "aria-label": tr("The token's journey") },
+    ...LANES.map((lane) => el("div", { class: "lane", role: "columnheader" }, tr(lane))));
   for (const [from, to, text] of journeySteps(chosen)) {
     const left = Math.min(from, to), right = Math.max(from, to);
     const arrow = from === to ? "⟳ " : from < to ? "→ " : "← ";
@@ -151,15 +151,15 @@ function latest(test) {
 
 function renderClaims() {
   const columns = [
-    ["Service principal", latest((e) => e.kind === "entra" && e.grant === "client_credentials" && e.status === 200)],
-    ["Pod identity (NMI)", latest((e) => e.kind === "nmi" && e.status === 200)],
-    ["Workload ID", latest((e) => e.kind === "entra" && e.status === 200 && e.grant.includes("assertion"))],
+    [tr("Service principal"), latest((e) => e.kind === "entra" && e.grant === "client_credentials" && e.status === 200)],
+    [tr("Pod identity (NMI)"), latest((e) => e.kind === "nmi" && e.status === 200)],
+    [tr("Workload ID"), latest((e) => e.kind === "entra" && e.status === 200 && e.grant.includes("assertion"))],
   ];
   const names = [...new Set(columns.flatMap(([, c]) => Object.keys(c || {})))];
-  const head = el("tr", {}, el("th", { scope: "col" }, "claim"),
+  const head = el("tr", {}, el("th", { scope: "col" }, tr("claim")),
     ...columns.map(([title]) => el("th", { scope: "col" }, title)));
   const rows = names.map((name) => el("tr", {}, el("th", { scope: "row" }, name),
-    ...columns.map(([, c]) => el("td", {}, c ? String(c[name] ?? "—") : "no token yet"))));
+    ...columns.map(([, c]) => el("td", {}, c ? String(c[name] ?? "—") : tr("no token yet")))));
   document.getElementById("claims").replaceChildren(el("table", {}, el("thead", {}, head), el("tbody", {}, ...rows)));
 }
 
@@ -175,13 +175,13 @@ async function renderClusters() {
   const { value } = await reply.json();
   const box = document.getElementById("clusters");
   if (!value.length) {
-    box.replaceChildren(el("p", { class: "hint" }, "No cluster yet."));
+    box.replaceChildren(el("p", { class: "hint" }, tr("No cluster yet.")));
     return;
   }
   box.replaceChildren(...value.map((c) => el("div", {}, el("h3", {}, c.cluster),
-    table("Pods and what they may use", ["pod", "label", "may use"],
-      c.pods.map((p) => [`${p.namespace}/${p.name}`, p.label || "—", p.mayUse.join(", ") || "nothing"])),
-    table("Bindings", ["binding", "selector", "identity"],
+    table(tr("Pods and what they may use"), [tr("pod"), tr("label"), tr("may use")],
+      c.pods.map((p) => [`${p.namespace}/${p.name}`, p.label || "—", p.mayUse.join(", ") || tr("nothing")])),
+    table(tr("Bindings"), [tr("binding"), tr("selector"), tr("identity")],
       c.bindings.map((b) => [`${b.namespace}/${b.name}`, b.selector, b.identity])))));
 }
 
@@ -209,7 +209,7 @@ function start() {
     receive(JSON.parse(message.data));
     refreshSoon();
   };
-  source.onerror = () => { document.getElementById("status").textContent = "reconnecting…"; };
+  source.onerror = () => { document.getElementById("status").textContent = tr("reconnecting…"); };
   renderClaims();
   renderClusters();
   setInterval(renderClusters, 5000);
