@@ -447,15 +447,21 @@ def _exec_section(session: Session, command: tuple[str, ...]) -> tuple[Section, 
     return Section(f"kubectl exec {TOOLBOX_POD} -n {ns} -- {shown}", lines), out, code
 
 
+def _ensure_toolbox(session: Session) -> bool:
+    """Run the toolbox pod unless it runs already; whether it had to be started."""
+    if find_pod(session, TOOLBOX_POD, session.settings.namespace) is not None:
+        return False
+    run_pod(session, toolbox_manifest(session))
+    return True
+
+
 def break_header(session: Session) -> StepResult:
     """Run the toolbox pod (curl), labelled for the pod identity, to ask IMDS by hand."""
     s = session.settings
-    pod = find_pod(session, TOOLBOX_POD, s.namespace)
-    if pod is None:
-        run_pod(session, toolbox_manifest(session))
+    started = _ensure_toolbox(session)
     return StepResult(
         step="break_header",
-        changed=pod is None,
+        changed=started,
         summary=_(
             "pod {pod} ({image}) runs in namespace {namespace} with label aadpodidbinding: {label}"
         ).format(
@@ -475,7 +481,9 @@ def symptom_header(session: Session) -> Symptom:
 
 
 def fix_header(session: Session) -> StepResult:
-    """Send the same request with ``Metadata: true``."""
+    """Send the same request with ``Metadata: true`` (from the toolbox pod, run again if a
+    verify already tidied it away)."""
+    _ensure_toolbox(session)
     section, out, _code = _exec_section(session, WITH_HEADER)
     return StepResult(
         step="fix_header",
