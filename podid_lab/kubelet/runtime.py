@@ -670,6 +670,10 @@ class PodRuntime:
         pod_key = (cluster_key, meta["namespace"], meta["name"])
         for key in [k for k in self._containers if k[:3] == pod_key]:
             self._stop(key)
+        # A crashed container's back-off belongs to its pod: a new pod of the same name starts
+        # at once, as on a node (the kubelet keys back-off by pod UID).
+        for key in [k for k in self._next_start if k[:3] == pod_key]:
+            del self._next_start[key]
         for process in [p for p, owner in self._spawned.items() if owner[:3] == pod_key]:
             process.stop()  # execs in a container that was not running (e.g. in back-off)
 

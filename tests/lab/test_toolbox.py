@@ -569,3 +569,35 @@ def in_terminal(
     _, status = os.waitpid(pid, 0)
     os.close(fd)
     return output.decode("utf-8", "replace"), os.waitstatus_to_exitcode(status)
+
+
+def test_a_crashed_containers_back_off_ends_with_its_pod(world: World) -> None:
+    # The container exits 1, so the kubelet waits 10 s before it restarts it; a new pod of the
+    # same name (what `kubectl delete pod` + `kubectl apply` gives) owes nothing to that wait.
+    run_crashing = [
+        "run",
+        "crasher",
+        "-n",
+        NS,
+        "--image=busybox",
+        "--",
+        "sh",
+        "-c",
+        "echo up; exit 1",
+    ]
+
+    def waiting_reason() -> str | None:
+        statuses = world.core.read_namespaced_pod("crasher", NS).status.container_statuses or []
+        return statuses[0].state.waiting.reason if statuses and statuses[0].state.waiting else None
+
+    assert world.kubectl(*run_crashing).returncode == 0
+    wait_for(lambda: waiting_reason() == "CrashLoopBackOff")
+    status = world.core.read_namespaced_pod("crasher", NS).status.container_statuses[0]
+    assert status.restart_count == 1
+    assert status.state.waiting.message.startswith("back-off 10s restarting failed container=")
+    delete_pod(world, "crasher")
+    started = time.monotonic()
+    assert world.kubectl(*run_crashing).returncode == 0
+    pod_log(world, "crasher", NS, "up")
+    assert time.monotonic() - started < 8, "the new pod waited out the old pod's back-off"
+    delete_pod(world, "crasher")
