@@ -33,8 +33,10 @@ def read_junit(path: Path) -> list[Timed]:
         classname, name = case.get("classname", ""), case.get("name", "")
         seconds = float(case.get("time") or 0.0)
         if ".ipynb" in classname:
-            # nbval: classname "notebooks.00-introduction.ipynb", name "Cell 3".
-            notebook = classname.rsplit(".", 2)[-2] + ".ipynb"
+            # nbval: classname "notebooks.00-introduction.ipynb" or, for the Japanese edition,
+            # "notebooks.ja.00-introduction.ipynb"; name "Cell 3".
+            stem = classname.removeprefix("notebooks.").removesuffix(".ipynb")
+            notebook = stem.replace(".", "/") + ".ipynb"
             cases.append(Timed(f"{notebook}::{name}", seconds, notebook))
         else:
             cases.append(Timed(f"{classname}::{name}", seconds, None))
@@ -60,6 +62,13 @@ def report(cases: list[Timed], slowest: int = 20) -> str:
     if totals:
         lines.append(f"notebooks: {sum(totals.values()):.1f} s in all")
         lines += [f"  {seconds:7.2f} s  {name}" for name, seconds in totals.items()]
+        editions: dict[str, float] = defaultdict(float)
+        for name, seconds in totals.items():
+            editions[f"notebooks/{name.rpartition('/')[0]}"] += seconds
+        lines += [
+            f"  {seconds:7.2f} s  {folder.rstrip('/')}/ (edition)"
+            for folder, seconds in sorted(editions.items())
+        ]
     return "\n".join(lines)
 
 

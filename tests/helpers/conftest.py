@@ -14,6 +14,7 @@ import pytest
 from podid_lab import knobs
 from podid_lab.home import LabHome
 from podid_lab.server import start, stop
+from tools.notebook_lab import NOTEBOOK_TIME_SCALE
 
 
 @pytest.fixture(autouse=True)
@@ -38,8 +39,8 @@ def lab_root(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """A lab of this test module's own (fresh feature state), on a free port."""
     root = tmp_path_factory.mktemp("lab")
     home = LabHome(root)
-    # adal's waits at 1/64: a failing demo logs its lines in under 2 s per failed call.
-    knobs.save(home, {**knobs.defaults(), "time_scale": 1 / 64})
+    # adal's waits at the notebook runs' scale: a failing demo logs its lines in 0.44 s per call.
+    knobs.save(home, {**knobs.defaults(), "time_scale": NOTEBOOK_TIME_SCALE})
     start(home, port=0)
     yield root
     stop(home)
