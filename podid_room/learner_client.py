@@ -22,6 +22,7 @@ from tornado.websocket import WebSocketClientConnection, websocket_connect
 __all__ = ["CellRun", "HubLearner", "LearnerError", "RemoteKernel", "code_cells", "run_notebook"]
 
 _SPAWN_S = 120.0
+_KERNEL_S = 120.0
 _CELL_S = 300.0
 
 
@@ -144,7 +145,7 @@ class RemoteKernel:
             f"{self.base}api/sessions",
             json=body,
             headers=self._headers(),
-            timeout=120,
+            timeout=_KERNEL_S,
         )
         if answer.status_code != 201:
             raise LearnerError(f"{self.learner.name}: no kernel (HTTP {answer.status_code})")
@@ -155,6 +156,10 @@ class RemoteKernel:
             HTTPRequest(
                 f"{ws_url}api/kernels/{self.kernel_id}/channels?session_id={self._client_session}",
                 headers=self._headers(),
+                # The server answers once the kernel is up; in a loaded room that can take
+                # longer than tornado's 20 s default, which a browser's WebSocket does not impose.
+                connect_timeout=_KERNEL_S,
+                request_timeout=_KERNEL_S,
             )
         )
         return self
