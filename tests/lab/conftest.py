@@ -17,16 +17,26 @@ from azure.mgmt.msi import ManagedServiceIdentityClient
 from azure.mgmt.resource.features import FeatureClient
 from azure.mgmt.resource.resources import ResourceManagementClient
 
+from podid_lab import knobs
 from podid_lab.cli import connection_info
 from podid_lab.home import LabHome
 from podid_lab.server import start, stop
+from tools.notebook_lab import NOTEBOOK_TIME_SCALE
+
+
+def start_on_free_port(home: LabHome) -> None:
+    """Start a lab on a free port, with adal's retry waits at the notebook runs' scale."""
+    # A demo whose token is refused logs its lines in 0.44 s per call instead of 7 s; these
+    # tests check the lines, and test_pod_identity checks adal's rhythm on a lab of its own.
+    knobs.save(home, {**knobs.defaults(), "time_scale": NOTEBOOK_TIME_SCALE})
+    start(home, port=0)
 
 
 def start_lab(root: Path) -> LabHome:
     """Start a lab whose home is `root`, on a free port."""
     home = LabHome(root)
     os.environ["PODID_LAB_HOME"] = str(root)
-    start(home, port=0)
+    start_on_free_port(home)
     return home
 
 
@@ -173,6 +183,6 @@ def own_azure(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Azure]:
     """A lab of the module's own, for tests that reset it or change subscription-wide state
     (preview features) that other tests must not see."""
     home = LabHome(tmp_path_factory.mktemp("own-lab"))
-    start(home, port=0)  # the lab's home goes to its process; the shared lab's env is untouched
+    start_on_free_port(home)  # the home goes to the lab's process; the shared lab's env stays
     yield azure_for(home)
     stop(home)

@@ -18,10 +18,10 @@ import pytest
 from kubernetes import client, config
 
 from podid_lab.home import LabHome
-from podid_lab.server import start, stop
+from podid_lab.server import stop
 
 from .aks_steps import create_cluster, wait_for
-from .conftest import azure_for
+from .conftest import azure_for, start_on_free_port
 from .host_processes import alive, parent_of, pod_pids
 
 NS = "attack"
@@ -42,7 +42,7 @@ class Lab:
 def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
     root = tmp_path_factory.mktemp("isolation")
     home = LabHome(root / "lab")
-    start(home, port=0)
+    start_on_free_port(home)
     az = azure_for(home)
     create_cluster(az, "iso-rg", "iso-aks")
     creds = az.aks.managed_clusters.list_cluster_admin_credentials("iso-rg", "iso-aks")

@@ -427,10 +427,21 @@ def test_the_toolbox_never_touches_the_host(world: World, toolbox: str) -> None:
         stdout=subprocess.PIPE,
         text=True,
     )
-    supervisors = wait_for(lambda: len(_toolbox_processes()) >= 2 and _toolbox_processes())
-    everything = set(pod_pids(NS, "toolbox", "toolbox"))
-    workloads = {pid for pid in everything if parent_of(pid) in supervisors}
-    assert everything == supervisors | workloads and len(workloads) == len(supervisors)
+
+    def each_supervisor_runs_its_workload() -> tuple[set[int], set[int], set[int]] | None:
+        # The exec's supervisor shows before it has forked its workload: wait for both.
+        supervisors = _toolbox_processes()
+        everything = set(pod_pids(NS, "toolbox", "toolbox"))
+        try:
+            workloads = {pid for pid in everything if parent_of(pid) in supervisors}
+        except OSError:  # a process ended between the two looks: look again
+            return None
+        if len(supervisors) >= 2 and len(workloads) == len(supervisors):
+            return supervisors, workloads, everything
+        return None
+
+    supervisors, workloads, everything = wait_for(each_supervisor_runs_its_workload)
+    assert everything == supervisors | workloads
     assert not [pid for pid, parent in _parents().items() if parent in workloads]
     assert running_exec.communicate(timeout=20)[0] == "done\n"
 
