@@ -21,14 +21,20 @@ from podid_lab import knobs
 from podid_lab.cli import connection_info
 from podid_lab.home import LabHome
 from podid_lab.server import start, stop
-from tools.notebook_lab import NOTEBOOK_TIME_SCALE
+from tools.notebook_lab import FAST_KNOBS, NOTEBOOK_TIME_SCALE
+
+# The notebook runs' short waits (a demo whose token is refused logs its lines in 0.44 s per
+# call instead of 7 s; test_pod_identity checks adal's rhythm on a lab of its own), but Azure's
+# Retry-After: 1, which these tests check and the SDK's pollers follow (at 0 they wait 30 s).
+TEST_KNOBS = {
+    **{name: value for name, value in FAST_KNOBS.items() if name != "retry_after_seconds"},
+    "time_scale": NOTEBOOK_TIME_SCALE,
+}
 
 
 def start_on_free_port(home: LabHome) -> None:
-    """Start a lab on a free port, with adal's retry waits at the notebook runs' scale."""
-    # A demo whose token is refused logs its lines in 0.44 s per call instead of 7 s; these
-    # tests check the lines, and test_pod_identity checks adal's rhythm on a lab of its own.
-    knobs.save(home, {**knobs.defaults(), "time_scale": NOTEBOOK_TIME_SCALE})
+    """Start a lab on a free port, with the tests' short waits."""
+    knobs.save(home, {**knobs.defaults(), **TEST_KNOBS})
     start(home, port=0)
 
 
