@@ -3,7 +3,7 @@ running notebooks 00-07 in their own kernel at a person's pace (think time befor
 all at once, on one machine.
 
 Run as root (it creates and then removes N Unix users):
-    python bench/bench_room.py --learners N [--think-seconds S] [--json]
+    python bench/bench_room.py --learners N [--think-seconds S] [--json] [--hub-log FILE]
 Prints, or emits as one JSON object: learners, errors, wall_s, cells, p95_cell_s (a cell's run
 time, think time excluded) and peak_rss_mb (the most one learner's processes held at once, and
 the room's total: every learner plus the hub, its proxy and services).
@@ -18,6 +18,7 @@ import os
 import pwd
 import random
 import secrets
+import shutil
 import string
 import sys
 import tempfile
@@ -31,7 +32,7 @@ sys.path.insert(0, str(ROOT))
 
 from podid_room.accounts import user_pids  # noqa: E402
 from podid_room.home import RoomHome  # noqa: E402
-from podid_room.learner_client import CellRun, HubLearner, run_notebook  # noqa: E402
+from podid_room.learner_client import CellRun, HubLearner, LearnerError, run_notebook  # noqa: E402
 from podid_room.room import RoomError, RoomOptions, hub_pid, start, stop  # noqa: E402
 
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("0[0-7]-*.ipynb"))  # 00-introduction … 07-cleanup
@@ -93,9 +94,12 @@ async def _learner(url: str, name: str, password: str, think_s: float) -> list[C
     await asyncio.to_thread(person.issue_token)
     runs: list[CellRun] = []
     for notebook in NOTEBOOKS:
-        runs += await run_notebook(
-            person, server, notebook, think_s * pace.uniform(0.5, 1.5), HEADLESS
-        )
+        try:
+            runs += await run_notebook(
+                person, server, notebook, think_s * pace.uniform(0.5, 1.5), HEADLESS
+            )
+        except Exception as exc:
+            raise LearnerError(f"{name} in {notebook.stem}: {type(exc).__name__}: {exc}") from exc
     return runs
 
 
@@ -112,8 +116,8 @@ async def _room_run(
     )
 
 
-def measure(learners: int, think_s: float) -> dict[str, Any]:
-    """Run the room once and return the figures."""
+def measure(learners: int, think_s: float, hub_log: Path | None = None) -> dict[str, Any]:
+    """Run the room once and return the figures (and keep the hub's log at ``hub_log``)."""
     prefix = "pb" + "".join(secrets.choice(string.ascii_lowercase) for _ in range(4))
     with tempfile.TemporaryDirectory() as tmp:
         home = RoomHome(Path(tmp) / "room")
@@ -134,6 +138,10 @@ def measure(learners: int, think_s: float) -> dict[str, Any]:
         finally:
             if home.settings_file.exists():
                 stop(home, remove_users=True)
+            if hub_log is not None and home.hub_log.exists():
+                hub_log.touch()
+                hub_log.chmod(0o600)  # as private as the hub's own
+                shutil.copyfile(home.hub_log, hub_log)
     runs = [r for result in results if isinstance(result, list) for r in result]
     failures = [f"{type(r).__name__}: {r}" for r in results if isinstance(r, BaseException)]
     failures += [f"{r.notebook} cell {r.index}: {r.error}" for r in runs if r.error]
@@ -161,9 +169,10 @@ def main() -> None:
     parser.add_argument("--learners", type=int, default=3)
     parser.add_argument("--think-seconds", type=float, default=5.0, help="pause before each cell")
     parser.add_argument("--json", action="store_true", help="emit one JSON object")
+    parser.add_argument("--hub-log", type=Path, help="keep the hub's log (its servers' too) here")
     args = parser.parse_args()
     try:
-        figures = measure(args.learners, args.think_seconds)
+        figures = measure(args.learners, args.think_seconds, args.hub_log)
     except RoomError as exc:
         sys.exit(f"bench_room: {exc}")
     if args.json:

@@ -17,7 +17,7 @@ from typing import Any
 
 import requests
 from tornado.httpclient import HTTPRequest
-from tornado.websocket import WebSocketClientConnection, websocket_connect
+from tornado.websocket import WebSocketClientConnection, WebSocketClosedError, websocket_connect
 
 __all__ = ["CellRun", "HubLearner", "LearnerError", "RemoteKernel", "code_cells", "run_notebook"]
 
@@ -174,6 +174,11 @@ class RemoteKernel:
             timeout=60,
         )
 
+    def _closed(self) -> str:
+        assert self._socket is not None
+        code, reason = self._socket.close_code, self._socket.close_reason
+        return f"kernel connection closed by the server (code {code}, reason {reason!r})"
+
     async def execute(self, code: str) -> str | None:
         """Run ``code``; return None if it passed, else ``ename: evalue``."""
         assert self._socket is not None
@@ -200,11 +205,14 @@ class RemoteKernel:
             "channel": "shell",
             "buffers": [],
         }
-        await self._socket.write_message(json.dumps(message))
+        try:
+            await self._socket.write_message(json.dumps(message))
+        except WebSocketClosedError:
+            return self._closed()
         while True:
             raw = await asyncio.wait_for(self._socket.read_message(), _CELL_S)
             if raw is None:
-                return "kernel connection closed"
+                return self._closed()
             reply = json.loads(raw)
             if reply.get("parent_header", {}).get("msg_id") != msg_id:
                 continue
