@@ -136,12 +136,12 @@ def measure(learners: int, think_s: float, hub_log: Path | None = None) -> dict[
             wall = time.monotonic() - began
             watch.finish()
         finally:
-            if home.settings_file.exists():
-                stop(home, remove_users=True)
-            if hub_log is not None and home.hub_log.exists():
+            if hub_log is not None and home.hub_log.exists():  # stop removes the room's folder
                 hub_log.touch()
                 hub_log.chmod(0o600)  # as private as the hub's own
                 shutil.copyfile(home.hub_log, hub_log)
+            if home.settings_file.exists():
+                stop(home, remove_users=True)
     runs = [r for result in results if isinstance(result, list) for r in result]
     failures = [f"{type(r).__name__}: {r}" for r in results if isinstance(r, BaseException)]
     failures += [f"{r.notebook} cell {r.index}: {r.error}" for r in runs if r.error]
