@@ -100,7 +100,7 @@ def test_pods_create_list_watch_patch_delete(kube: KubeCluster) -> None:
     ] == []
 
     w = watch.Watch()
-    events: list[tuple[str, str]] = []
+    events: list[tuple[str, str, str | None]] = []
 
     def watcher() -> None:
         for event in w.stream(
@@ -110,8 +110,9 @@ def test_pods_create_list_watch_patch_delete(kube: KubeCluster) -> None:
             resource_version=rv,
             timeout_seconds=10,
         ):
-            events.append((event["type"], event["object"].metadata.name))
-            if len(events) == 3:
+            meta = event["object"].metadata
+            events.append((event["type"], meta.name, (meta.labels or {}).get("tier")))
+            if events[-1][:2] == ("DELETED", "py-a"):
                 w.stop()
 
     thread = threading.Thread(target=watcher)
@@ -122,8 +123,13 @@ def test_pods_create_list_watch_patch_delete(kube: KubeCluster) -> None:
     assert patched.metadata.labels == {"app": "web", "tier": "front"}
     core.delete_namespaced_pod("py-a", "default")
     thread.join(15)
-    # Resumed after `rv`: py-b's creation, py-a's label change, py-a's deletion.
-    assert events == [("ADDED", "py-b"), ("MODIFIED", "py-a"), ("DELETED", "py-a")]
+    # Resumed after `rv`: py-b's creation first, then py-a's label change, then its deletion.
+    # The kubelet's status updates (either pod's image pull) may come between them, as they do
+    # on a real cluster, so only the order of these three is checked.
+    assert events[0] == ("ADDED", "py-b", None), events
+    labelled = events.index(("MODIFIED", "py-a", "front"))
+    assert events[-1] == ("DELETED", "py-a", "front") and labelled < len(events) - 1, events
+    assert ("ADDED", "py-a", None) not in events, events  # created before `rv`: not replayed
     with pytest.raises(ApiException) as exc:
         core.read_namespaced_pod("py-a", "default")
     assert exc.value.status == 404
