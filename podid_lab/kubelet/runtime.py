@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..home import write_private
-from ..kube.kinds import PODS, SERVICE_ACCOUNTS
+from ..kube.kinds import NODES, PODS, SERVICE_ACCOUNTS
 from ..kube.models import Cluster
 from ..kube.objects import timestamp
 from ..store import Document
@@ -160,7 +160,9 @@ class PodRuntime:
         live: set[tuple[str, str, str, str]] = set()
         for cluster in self._lab.kube.all():
             for pod in cluster.items(PODS):
-                if pod["spec"].get("nodeName"):
+                node = pod["spec"].get("nodeName")
+                # A pod bound to a node that is not there has no kubelet: it stays as written.
+                if node and cluster.find(NODES, "", node) is not None:
                     self._reconcile(cluster, pod)
                     meta = pod["metadata"]
                     live.update(
@@ -316,8 +318,6 @@ class PodRuntime:
 
     @staticmethod
     def _host_ip(cluster: Cluster, pod: Document) -> str:
-        from ..kube.kinds import NODES
-
         node = cluster.find(NODES, "", pod["spec"]["nodeName"]) or {}
         return next(
             (

@@ -139,7 +139,11 @@ def test_pods_create_list_watch_patch_delete(kube: KubeCluster) -> None:
 
 def test_pod_status_subresource(kube: KubeCluster) -> None:
     core = kube.core
-    core.create_namespaced_pod("default", pod("py-status"))
+    # Bound to a node no kubelet runs, so only this test writes the pod's status (on a real
+    # cluster, as here, the kubelet of a real node would report its image pull meanwhile).
+    core.create_namespaced_pod(
+        "default", {**pod("py-status"), "spec": {**pod("x")["spec"], "nodeName": "retired-node"}}
+    )
     updated = core.patch_namespaced_pod_status(
         "py-status", "default", {"status": {"phase": "Running", "podIP": "10.224.0.30"}}
     )
