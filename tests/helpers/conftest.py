@@ -14,7 +14,7 @@ import pytest
 from podid_lab import knobs
 from podid_lab.home import LabHome
 from podid_lab.server import start, stop
-from tools.notebook_lab import FAST_KNOBS, NOTEBOOK_TIME_SCALE
+from tools.notebook_lab import NOTEBOOK_KNOBS
 
 
 @pytest.fixture(autouse=True)
@@ -41,7 +41,7 @@ def lab_root(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     home = LabHome(root)
     # The notebook runs' waits: the steps are the notebooks' own, so they take the same paths
     # (a failing demo logs its lines in 0.44 s per call; a cluster is created in 0.2 s).
-    knobs.save(home, {**knobs.defaults(), **FAST_KNOBS, "time_scale": NOTEBOOK_TIME_SCALE})
+    knobs.save(home, {**knobs.defaults(), **NOTEBOOK_KNOBS})
     start(home, port=0)
     yield root
     stop(home)

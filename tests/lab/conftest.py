@@ -21,15 +21,12 @@ from podid_lab import knobs
 from podid_lab.cli import connection_info
 from podid_lab.home import LabHome
 from podid_lab.server import start, stop
-from tools.notebook_lab import FAST_KNOBS, NOTEBOOK_TIME_SCALE
+from tools.notebook_lab import NOTEBOOK_KNOBS
 
 # The notebook runs' short waits (a demo whose token is refused logs its lines in 0.44 s per
 # call instead of 7 s; test_pod_identity checks adal's rhythm on a lab of its own), but Azure's
 # Retry-After: 1, which these tests check and the SDK's pollers follow (at 0 they wait 30 s).
-TEST_KNOBS = {
-    **{name: value for name, value in FAST_KNOBS.items() if name != "retry_after_seconds"},
-    "time_scale": NOTEBOOK_TIME_SCALE,
-}
+TEST_KNOBS = {name: v for name, v in NOTEBOOK_KNOBS.items() if name != "retry_after_seconds"}
 
 
 def start_on_free_port(home: LabHome) -> None:
