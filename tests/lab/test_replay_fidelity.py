@@ -25,6 +25,7 @@ from .test_pod_identity import (
     World,
     apply_demo,
     delete_pod,
+    lab_knobs,
 )
 from .test_pod_identity import world as world  # the same lab and state, a module of its own
 
@@ -105,14 +106,16 @@ def test_pod_identity_add_is_updating_then_assigned(world: World) -> None:
         "userAssignedIdentities": [world.entry(), entry],
     }
     try:
-        poller = world.az.aks.managed_clusters.begin_create_or_update(
-            GROUP, CLUSTER, cluster, raw_response_hook=hook, **POLL
-        )
+        # An update as long as Azure's shortest, so the GET surely sees it under way.
+        with lab_knobs(world, cluster_create_seconds=1.0):
+            poller = world.az.aks.managed_clusters.begin_create_or_update(
+                GROUP, CLUSTER, cluster, raw_response_hook=hook, **POLL
+            )
+            during = world.az.aks.managed_clusters.get(GROUP, CLUSTER)
         status, headers = seen[0]
         # The PUT on an existing cluster: 200, polled through Azure-AsyncOperation.
         assert status == 200
         assert "/providers/Microsoft.ContainerService/locations/" in headers["azure-asyncoperation"]
-        during = world.az.aks.managed_clusters.get(GROUP, CLUSTER)
         assert during.provisioning_state == "Updating"
         states = {
             i.name: i.provisioning_state

@@ -28,7 +28,7 @@ from podid_lab.pki import load_private_key
 from podid_lab.server import start, stop
 
 from .aks_steps import POLL, assign, create_cluster, wait_for
-from .conftest import Azure, arm_kwargs, azure_for
+from .conftest import Azure, arm_kwargs, azure_for, start_on_free_port
 
 GROUP, CLUSTER, IDENTITY, NS, SA = "wi-rg", "wi-aks", "wi-identity", "wi-demo", "wi-sa"
 VAULT, SECRET = "kv-podid-wi", "my-secret"
@@ -137,7 +137,7 @@ def pod_log(w: World, name: str, contains: str, timeout: float = 30) -> str:
 def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     root = tmp_path_factory.mktemp("workload-identity")
     home = LabHome(root / "lab")
-    start(home, port=0)
+    start_on_free_port(home)
     az = azure_for(home)
     cluster = create_cluster(az, GROUP, CLUSTER)
     # `az aks update --enable-oidc-issuer --enable-workload-identity`
