@@ -25,6 +25,12 @@ class LabError(Exception):
     """The lab could not be started, reached or stopped."""
 
 
+# How long a stopping lab waits for its connections. A request in flight needs milliseconds; an
+# idle kept-alive TLS connection would hold the whole wait, as the server's close_notify gets no
+# answer from a client that keeps it pooled (every SDK and kubectl does).
+STOP_GRACE_SECONDS = 0.25
+
+
 @dataclass(frozen=True)
 class Status:
     """Whether the lab runs, and where."""
@@ -122,7 +128,7 @@ def serve(home: LabHome, port: int | None = None) -> None:
             ssl_keyfile=str(home.server_key),
             log_level="warning",
             access_log=False,
-            timeout_graceful_shutdown=1,
+            timeout_graceful_shutdown=STOP_GRACE_SECONDS,
         )
     )
     imds = uvicorn.Server(
@@ -131,7 +137,7 @@ def serve(home: LabHome, port: int | None = None) -> None:
             log_level="warning",
             access_log=False,
             lifespan="off",
-            timeout_graceful_shutdown=1,
+            timeout_graceful_shutdown=STOP_GRACE_SECONDS,
         )
     )
 

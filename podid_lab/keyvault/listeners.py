@@ -110,6 +110,7 @@ def uvicorn_opener(lab: Lab) -> Opener:
 
     import uvicorn
 
+    from ..server import STOP_GRACE_SECONDS
     from .http import build_vault_app
 
     app = build_vault_app(lab)
@@ -130,7 +131,7 @@ def uvicorn_opener(lab: Lab) -> Opener:
                 log_level="warning",
                 access_log=False,
                 lifespan="off",
-                timeout_graceful_shutdown=1,
+                timeout_graceful_shutdown=STOP_GRACE_SECONDS,
             )
         )
         asyncio.get_running_loop().create_task(server._serve(sockets=[sock]))
