@@ -21,6 +21,11 @@ JOBS ?= 4
 PARALLEL := -n $(JOBS) --dist loadgroup
 JUNIT := test-artifacts/junit.xml
 
+# Python caches what it compiles, and pytest its rewritten test modules: a machine that sets
+# PYTHONDONTWRITEBYTECODE (this one does) would have each test worker, each pod process and each
+# CLI call compile them again (a worker's collection: 4.2 s, 1.8 s from the cache).
+export PYTHONDONTWRITEBYTECODE :=
+
 .DEFAULT_GOAL := help
 .PHONY: help install setup tutorial test test-fast timings notebooks lint typecheck format messages lab \
 	lab-stop lab-reset bench preflight wheelhouse handout site slides uninstall room-venv clean
