@@ -233,8 +233,9 @@ def test_paging_follows_next_link(
         assert set(names) <= listed
     finally:
         admin("PATCH", "/_lab/settings", {"page_size": 100})
-        for name in names:
-            resource_client.resource_groups.begin_delete(name).result()
+        deletions = [resource_client.resource_groups.begin_delete(name) for name in names]
+        for deletion in deletions:
+            deletion.result()
 
 
 def test_health_reports_the_checks_in_force(raw: Any) -> None:

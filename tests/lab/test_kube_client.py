@@ -319,7 +319,7 @@ def test_crds_and_pod_identity_kinds(kube: KubeCluster) -> None:
             VERSION,
             "py-podid",
             plural,
-            timeout_seconds=2,
+            timeout_seconds=1,
         )
         assert [(e["type"], e["object"]["metadata"]["name"]) for e in stream] == [
             ("ADDED", "podid1")
