@@ -43,9 +43,38 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         if _is_notebook_cell(item):
             item.add_marker(pytest.mark.slow)
     if getattr(config.option, "loadgroup", False):  # an xdist worker under --dist loadgroup
-        # Groups holding a slow test are handed out first, so no long one starts last.
+        # No long group should start last: those holding a slow test go first, then the rest by
+        # how long they took last time (longest first), so the workers end close together.
         slow = {_group(item.nodeid) for item in items if item.get_closest_marker("slow")}
-        items.sort(key=lambda item: _group(item.nodeid) not in slow)
+        seconds = _group_seconds(config)
+        items.sort(
+            key=lambda item: (_group(item.nodeid) not in slow, -seconds.get(_group(item.nodeid), 0))
+        )
+
+
+# The last run's seconds per group, in pytest's cache (.pytest_cache, per clone).
+GROUP_SECONDS = "podid/group-seconds"
+_took: dict[str, float] = {}
+
+
+def _group_seconds(config: pytest.Config) -> dict[str, float]:
+    cache = getattr(config, "cache", None)
+    found = cache.get(GROUP_SECONDS, {}) if cache is not None else {}
+    return found if isinstance(found, dict) else {}
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    # On the xdist controller every worker's reports arrive here too.
+    group = _group(report.nodeid)
+    _took[group] = _took.get(group, 0.0) + report.duration
+
+
+def _remember_group_seconds(session: pytest.Session) -> None:
+    """Keep this run's seconds per group (only the controller's view has every group)."""
+    cache = getattr(session.config, "cache", None)
+    if cache is None or hasattr(session.config, "workerinput") or not _took:
+        return
+    cache.set(GROUP_SECONDS, {**_group_seconds(session.config), **_took})
 
 
 def _group(nodeid: str) -> str:
@@ -108,5 +137,6 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
         _leave()
 
 
-def pytest_sessionfinish() -> None:
+def pytest_sessionfinish(session: pytest.Session) -> None:
     _leave()
+    _remember_group_seconds(session)
