@@ -27,7 +27,8 @@ class LabError(Exception):
 
 # How long a stopping lab waits for its connections. A request in flight needs milliseconds; an
 # idle kept-alive TLS connection would hold the whole wait, as the server's close_notify gets no
-# answer from a client that keeps it pooled (every SDK and kubectl does).
+# answer from a client that keeps it pooled (every SDK and kubectl does). uvicorn's hint says int,
+# but it hands the value to asyncio.timeout, which takes any number of seconds.
 STOP_GRACE_SECONDS = 0.25
 
 
@@ -128,7 +129,7 @@ def serve(home: LabHome, port: int | None = None) -> None:
             ssl_keyfile=str(home.server_key),
             log_level="warning",
             access_log=False,
-            timeout_graceful_shutdown=STOP_GRACE_SECONDS,
+            timeout_graceful_shutdown=STOP_GRACE_SECONDS,  # type: ignore[arg-type]
         )
     )
     imds = uvicorn.Server(
@@ -137,7 +138,7 @@ def serve(home: LabHome, port: int | None = None) -> None:
             log_level="warning",
             access_log=False,
             lifespan="off",
-            timeout_graceful_shutdown=STOP_GRACE_SECONDS,
+            timeout_graceful_shutdown=STOP_GRACE_SECONDS,  # type: ignore[arg-type]
         )
     )
 

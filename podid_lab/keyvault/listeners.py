@@ -131,7 +131,7 @@ def uvicorn_opener(lab: Lab) -> Opener:
                 log_level="warning",
                 access_log=False,
                 lifespan="off",
-                timeout_graceful_shutdown=STOP_GRACE_SECONDS,
+                timeout_graceful_shutdown=STOP_GRACE_SECONDS,  # type: ignore[arg-type]
             )
         )
         asyncio.get_running_loop().create_task(server._serve(sockets=[sock]))
