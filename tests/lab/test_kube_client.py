@@ -189,7 +189,11 @@ def test_events_and_service_accounts(kube: KubeCluster) -> None:
     events = core.list_namespaced_event(
         "default", field_selector="involvedObject.name=py-evented"
     ).items
-    assert [(e.reason, e.source.component) for e in events] == [("Scheduled", "default-scheduler")]
+    # The scheduler's event comes first; the kubelet's (Pulling, ...) may follow by now, as on a
+    # cluster.
+    seen = [(e.reason, e.source.component) for e in events]
+    assert seen[0] == ("Scheduled", "default-scheduler"), seen
+    assert all(component == "kubelet" for _, component in seen[1:]), seen
     core.create_namespaced_event(
         "default",
         {
