@@ -148,6 +148,7 @@ class Lab:
         passes = self.exercises.all()  # the learner's progress is not a resource
         self.store.wipe()
         self.kube.forget_all()
+        self.migration_proxy.forget()
         self.events.clear()
         self.seed()
         self.exercises.restore(passes)

@@ -14,6 +14,12 @@ The proxy listens on localhost only and routes by path prefix:
 - anything else: forwarded to 169.254.169.254:80 as it came, so `/metadata/instance` answers as
   the node's IMDS does (through NMI while it is still installed).
 
+A token is kept per pod, client ID and resource and handed out again until it nears its expiry,
+as the proxy does from the release that keeps a credential (and so its token cache) per client
+ID. v1.3.0 built a new MSAL client per request, so Entra answered each one afresh; the lab keeps
+the cached behaviour so that the demo's t1/t2 comparison (`main.go:54`) cannot depend on whether
+its two requests fell in the same second of the lab's clock.
+
 Its log lines go to the `azwi-proxy` container's log, in klog's text format with mlog's
 key/value pairs; the source line numbers are the lab's guess (unpublished per release).
 """
@@ -28,6 +34,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+from collections import OrderedDict
 from typing import TYPE_CHECKING, Any
 
 from starlette.requests import Request
@@ -50,6 +57,8 @@ JWT_BEARER = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 # The proxy takes this off `expires_in` for the time between the calls.
 EXPIRY_MARGIN_SECONDS = 10
 ENTRA_TIMEOUT_SECONDS = 30
+# Tokens kept at most (the proxy's credential cache holds 128), oldest use dropped first.
+TOKEN_CACHE_SIZE = 128
 
 
 def _go_error(message: str, status: int) -> Response:
@@ -75,6 +84,11 @@ class MigrationProxy:
 
     def __init__(self, lab: Lab) -> None:
         self._lab = lab
+        self._tokens: OrderedDict[tuple[str, str, str], dict[str, Any]] = OrderedDict()
+
+    def forget(self) -> None:
+        """Drop the kept tokens (after a reset: pod UIDs may come again)."""
+        self._tokens.clear()
 
     def intercepts(self, pod_key: tuple[str, str, str]) -> bool:
         """True if the pod's IMDS traffic goes to its proxy sidecar."""
@@ -139,12 +153,16 @@ class MigrationProxy:
         resource = request.query_params.get("resource", "")
         if not resource:
             return _go_error("The resource parameter is required.", 400)
-        try:
-            assertion = self._assertion(cluster, pod, env)
-            body = await asyncio.to_thread(self._exchange, env, client_id, resource, assertion)
-        except ProxyError as exc:
-            self._log(cluster, pod, "E", '"failed to get token"', err=str(exc))
-            return _go_error(str(exc), 500)
+        key = (pod["metadata"]["uid"], client_id, resource)
+        body = self._cached(key)
+        if body is None:
+            try:
+                assertion = self._assertion(cluster, pod, env)
+                body = await asyncio.to_thread(self._exchange, env, client_id, resource, assertion)
+            except ProxyError as exc:
+                self._log(cluster, pod, "E", '"failed to get token"', err=str(exc))
+                return _go_error(str(exc), 500)
+            self._keep(key, body)
         self._log(
             cluster, pod, "I", '"successfully acquired token"', method=request.method, uri=uri
         )
@@ -152,6 +170,24 @@ class MigrationProxy:
             json.dumps(body) + "\n",  # Go's json.Encoder ends the document with a newline
             headers={"Server": PROXY_USER_AGENT, "Content-Type": "application/json"},
         )
+
+    def _cached(self, key: tuple[str, str, str]) -> dict[str, Any] | None:
+        """The kept token for `key` with its time left, unless it is close to expiry."""
+        kept = self._tokens.get(key)
+        if kept is None:
+            return None
+        left = int(kept["expires_on"]) - int(time.time()) - EXPIRY_MARGIN_SECONDS
+        if left <= 0:
+            del self._tokens[key]
+            return None
+        self._tokens.move_to_end(key)
+        return dict(kept, expires_in=left)
+
+    def _keep(self, key: tuple[str, str, str], body: dict[str, Any]) -> None:
+        self._tokens[key] = body
+        self._tokens.move_to_end(key)
+        while len(self._tokens) > TOKEN_CACHE_SIZE:
+            self._tokens.popitem(last=False)
 
     def _assertion(self, cluster: Cluster, pod: Document, env: dict[str, str]) -> str:
         """The projected token the sidecar's AZURE_FEDERATED_TOKEN_FILE names."""

@@ -3,6 +3,7 @@ article's unchanged demo v1.6.3 logging its success lines through it with no pod
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import jwt
@@ -153,6 +154,29 @@ def test_the_token_path_defaults_the_client_id_and_needs_a_resource(sidecar: Wor
     assert (missing.status_code, missing.text) == (400, "The resource parameter is required.\n")
 
 
+def test_a_token_is_kept_per_client_id_and_resource(sidecar: World) -> None:
+    """The demo compares the tokens it gets with and without a client ID (main.go:54): the
+    proxy hands out the one it holds, whenever the second request comes."""
+
+    def token(**query: str) -> str:
+        reply = as_pod(sidecar, "demo", "/metadata/identity/oauth2/token", **query)
+        assert reply.status_code == 200, reply.text
+        return str(reply.json()["access_token"])
+
+    arm = "https://management.azure.com/"
+    first = token(resource=arm)
+    time.sleep(1.05 - time.time() % 1)  # the lab's clock in the next second: Entra would differ
+    # Compared outside the assert, so a failure never prints a token.
+    kept = token(resource=arm, client_id=sidecar.identity.client_id) == first
+    assert kept, "the proxy asked Entra again for a client ID and resource it holds a token for"
+    other = token(resource="https://vault.azure.net")
+    distinct = other != first
+    assert distinct, "another resource got the same token"
+    assert (
+        jwt.decode(other, options={"verify_signature": False})["aud"] == "https://vault.azure.net"
+    )
+
+
 def test_a_failed_exchange_is_a_500_with_entras_error(sidecar: World) -> None:
     spare = sidecar.az.msi.user_assigned_identities.create_or_update(
         GROUP, "wi-proxy-other", {"location": "japaneast"}
@@ -213,3 +237,4 @@ def test_the_unchanged_demo_logs_the_articles_success_lines(sidecar: World) -> N
     ) in text
     assert '"vmScaleSetName":"aks-nodepool1-' in text
     assert "main.go:87" not in text and "main.go:105" not in text
+    assert "main.go:54" not in text  # the two tokens it compared were the same
