@@ -43,6 +43,7 @@ _LEARNER_IMPORTS = "import jupyterhub, podid_helpers, podid_lab, podid_room.prog
 CONFIG_FILE = Path(__file__).resolve().parent / "jupyterhub_config.py"
 _HUB_START_S = 90.0
 _HUB_STOP_S = 30.0
+_GROUP_GONE_S = 5.0
 
 
 class RoomError(RuntimeError):
@@ -234,6 +235,25 @@ def _stop_hub(pid: int) -> None:
             os.waitpid(pid, os.WNOHANG)
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(pid, signal.SIGKILL)  # whatever it left in its own session
+    # A killed process (the proxy, a service) holds its port until it has exited: stopped means
+    # gone, so a new room can take the ports at once.
+    deadline = time.monotonic() + _GROUP_GONE_S
+    while _group_runs(pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+
+
+def _group_runs(pgid: int) -> bool:
+    """Whether a process of group ``pgid`` still runs (a zombie holds no port: not counted)."""
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            state, _ppid, group = (entry / "stat").read_text().rsplit(")", 1)[1].split()[:3]
+        except (OSError, ValueError):
+            continue  # it ended while we looked
+        if state != "Z" and group == str(pgid):
+            return True
+    return False
 
 
 def stop(home: RoomHome, remove_users: bool = False) -> list[str]:
