@@ -242,6 +242,45 @@ def _stop_hub(pid: int) -> None:
         time.sleep(0.05)
 
 
+def _proxy_pid(home: RoomHome) -> int | None:
+    """The hub's configurable-http-proxy, if its PID file names one that still runs."""
+    try:
+        pid = int(home.proxy_pid_file.read_text().strip())
+        command = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except (OSError, ValueError):
+        return None
+    return pid if b"configurable-http-proxy" in command else None
+
+
+def _end_proxy(pid: int) -> None:
+    """End the hub's proxy and wait until it has: it runs in a session of its own, the hub does
+    not wait for it, and a hub that was killed never told it (it then held the room's ports)."""
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        if not _runs(pid):
+            return
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, sig)
+        if _gone_within(pid, _GROUP_GONE_S):
+            return
+
+
+def _gone_within(pid: int, seconds: float) -> bool:
+    deadline = time.monotonic() + seconds
+    while _runs(pid):
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.05)
+    return True
+
+
+def _runs(pid: int) -> bool:
+    """Whether ``pid`` runs (a zombie holds no port: not counted)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
 def _group_runs(pgid: int) -> bool:
     """Whether a process of group ``pgid`` still runs (a zombie holds no port: not counted)."""
     for entry in Path("/proc").iterdir():
@@ -264,7 +303,10 @@ def stop(home: RoomHome, remove_users: bool = False) -> list[str]:
     done = []
     pid = hub_pid(home)
     if pid is not None:
+        proxy = _proxy_pid(home)  # read first: the hub removes the file as it stops the proxy
         _stop_hub(pid)
+        if proxy is not None:
+            _end_proxy(proxy)
         done.append("stopped JupyterHub, its proxy and services")
     for name in settings.created_users:
         if not user_exists(name):
