@@ -8,8 +8,10 @@ it created.
 from __future__ import annotations
 
 import contextlib
+import http.client
 import os
 import pwd
+import random
 import shutil
 import signal
 import socket
@@ -67,10 +69,29 @@ class RoomOptions:
     extra_env: tuple[tuple[str, str], ...] = ()
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+# The room's ports are chosen now and bound later by the hub and its proxy, so they come from
+# below Linux's ephemeral range (32768-60999): a port the kernel hands to any program asking for
+# "a free one" (a kernel's ZeroMQ sockets, a test's client) cannot be taken meanwhile.
+_PORT_RANGE = range(20000, 32768)
+
+
+def _free_ports(count: int, avoid: int = 0) -> list[int]:
+    """``count`` distinct ports nothing listens on now (nor ``avoid``), from a random point."""
+    start = random.randrange(len(_PORT_RANGE))
+    found: list[int] = []
+    for offset in range(len(_PORT_RANGE)):
+        port = _PORT_RANGE[(start + offset) % len(_PORT_RANGE)]
+        if port == avoid:
+            continue
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        found.append(port)
+        if len(found) == count:
+            return found
+    raise RoomError(f"no {count} free ports between {_PORT_RANGE.start} and {_PORT_RANGE.stop - 1}")
 
 
 def _alive(pid: int) -> bool:
@@ -145,15 +166,16 @@ def _create_room(home: RoomHome, options: RoomOptions) -> RoomSettings:
     home.create()
     roster: dict[str, str] = {}
     created: list[str] = []
+    ports = _free_ports(4, avoid=options.port)
     settings = RoomSettings(
         learners=names,
         instructor=options.instructor,
         created_users=created,
         ip=options.ip,
-        port=options.port or _free_port(),
-        hub_port=_free_port(),
-        proxy_api_port=_free_port(),
-        view_port=_free_port(),
+        port=options.port or ports[0],
+        hub_port=ports[1],
+        proxy_api_port=ports[2],
+        view_port=ports[3],
         python=sys.executable,
         learner_python=str(options.learner_python),
         cull_after_s=options.cull_after_s,
@@ -189,8 +211,8 @@ def _wait_for_hub(home: RoomHome, settings: RoomSettings, process: subprocess.Po
             with urllib.request.urlopen(f"{settings.url}/hub/health", timeout=2) as answer:
                 if answer.status == 200:
                     return
-        except (urllib.error.URLError, OSError):
-            pass
+        except (urllib.error.URLError, OSError, http.client.HTTPException):
+            pass  # not up yet (or, for a moment, something else answered there)
         time.sleep(0.5)
     raise RoomError(f"JupyterHub did not answer within {_HUB_START_S:.0f} s; see {home.hub_log}")
 
