@@ -71,10 +71,6 @@ class RoomHome:
         return self.root / "jupyterhub.pid"
 
     @property
-    def proxy_pid_file(self) -> Path:
-        return self.root / "jupyterhub-proxy.pid"
-
-    @property
     def hub_log(self) -> Path:
         return self.root / "jupyterhub.log"
 

@@ -74,7 +74,6 @@ def configure(c: Any, home: RoomHome) -> None:
     c.JupyterHub.hub_ip = "127.0.0.1"
     c.JupyterHub.hub_port = s.hub_port
     c.ConfigurableHTTPProxy.api_url = f"http://127.0.0.1:{s.proxy_api_port}"
-    c.ConfigurableHTTPProxy.pid_file = str(home.proxy_pid_file)
     c.JupyterHub.db_url = f"sqlite:///{home.root / 'jupyterhub.sqlite'}"
     c.JupyterHub.cookie_secret_file = str(home.root / "jupyterhub_cookie_secret")
     c.JupyterHub.pid_file = str(home.hub_pid_file)

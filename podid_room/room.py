@@ -45,7 +45,7 @@ _LEARNER_IMPORTS = "import jupyterhub, podid_helpers, podid_lab, podid_room.prog
 CONFIG_FILE = Path(__file__).resolve().parent / "jupyterhub_config.py"
 _HUB_START_S = 90.0
 _HUB_STOP_S = 30.0
-_GROUP_GONE_S = 5.0
+_GONE_S = 5.0
 
 
 class RoomError(RuntimeError):
@@ -245,6 +245,9 @@ def start(home: RoomHome, options: RoomOptions) -> RoomSettings:
 
 
 def _stop_hub(pid: int) -> None:
+    # The proxy and the services run in sessions of their own; the hub neither waits for them nor,
+    # when killed, stops them, and once it has gone they are no longer its children: note them now.
+    below = _descendants(pid)
     # TERM lets the hub stop learners' servers, its services and the proxy it started.
     try:
         os.kill(pid, signal.SIGTERM)
@@ -257,32 +260,39 @@ def _stop_hub(pid: int) -> None:
             os.waitpid(pid, os.WNOHANG)
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(pid, signal.SIGKILL)  # whatever it left in its own session
-    # A killed process (the proxy, a service) holds its port until it has exited: stopped means
-    # gone, so a new room can take the ports at once.
-    deadline = time.monotonic() + _GROUP_GONE_S
-    while _group_runs(pid) and time.monotonic() < deadline:
-        time.sleep(0.05)
+    # What it left holds the room's ports until it has exited: stopped means gone.
+    for process in below:
+        _end(process)
 
 
-def _proxy_pid(home: RoomHome) -> int | None:
-    """The hub's configurable-http-proxy, if its PID file names one that still runs."""
-    try:
-        pid = int(home.proxy_pid_file.read_text().strip())
-        command = Path(f"/proc/{pid}/cmdline").read_bytes()
-    except (OSError, ValueError):
-        return None
-    return pid if b"configurable-http-proxy" in command else None
+def _descendants(pid: int) -> list[int]:
+    """Every process below ``pid`` (children, their children, ...), from /proc."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
+            continue  # it ended while we looked
+        children.setdefault(parent, []).append(int(entry.name))
+    found: list[int] = []
+    todo = [pid]
+    while todo:
+        below = children.get(todo.pop(), [])
+        found += below
+        todo += below
+    return found
 
 
-def _end_proxy(pid: int) -> None:
-    """End the hub's proxy and wait until it has: it runs in a session of its own, the hub does
-    not wait for it, and a hub that was killed never told it (it then held the room's ports)."""
+def _end(pid: int) -> None:
+    """TERM ``pid`` if it still runs, KILL it if TERM was not enough, and wait until it is gone."""
     for sig in (signal.SIGTERM, signal.SIGKILL):
         if not _runs(pid):
             return
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, sig)
-        if _gone_within(pid, _GROUP_GONE_S):
+        if _gone_within(pid, _GONE_S):
             return
 
 
@@ -303,20 +313,6 @@ def _runs(pid: int) -> bool:
         return False
 
 
-def _group_runs(pgid: int) -> bool:
-    """Whether a process of group ``pgid`` still runs (a zombie holds no port: not counted)."""
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            state, _ppid, group = (entry / "stat").read_text().rsplit(")", 1)[1].split()[:3]
-        except (OSError, ValueError):
-            continue  # it ended while we looked
-        if state != "Z" and group == str(pgid):
-            return True
-    return False
-
-
 def stop(home: RoomHome, remove_users: bool = False) -> list[str]:
     """Stop the hub and everything the room's users run; return what was done, line by line."""
     if not home.settings_file.exists():
@@ -325,10 +321,7 @@ def stop(home: RoomHome, remove_users: bool = False) -> list[str]:
     done = []
     pid = hub_pid(home)
     if pid is not None:
-        proxy = _proxy_pid(home)  # read first: the hub removes the file as it stops the proxy
         _stop_hub(pid)
-        if proxy is not None:
-            _end_proxy(proxy)
         done.append("stopped JupyterHub, its proxy and services")
     for name in settings.created_users:
         if not user_exists(name):

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from podid_room.accounts import user_exists, user_pids
-from podid_room.room import RoomOptions, hub_pid, start, stop
+from podid_room.room import RoomOptions, _descendants, _runs, hub_pid, start, stop
 
 from .conftest import HEADLESS, NOTEBOOKS, room_prerequisites_or_skip, started_room, wait_for
 
@@ -42,9 +42,13 @@ def test_stop_leaves_nothing_running_and_can_remove_the_users(tmp_path: Path) ->
         assert again == room.settings
         assert room.home.roster() == room.roster
 
+        hub = hub_pid(room.home)
+        assert hub is not None
+        started_by_hub = _descendants(hub)  # the proxy and the services among them
         done = stop(room.home)
         assert done[0] == "stopped JupyterHub, its proxy and services"
         assert hub_pid(room.home) is None
+        assert [p for p in started_by_hub if _runs(p)] == []
         assert user_pids(uid) == []
         for port in (room.settings.port, room.settings.hub_port, room.settings.proxy_api_port):
             assert not _listening(port), port
