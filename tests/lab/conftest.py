@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -148,6 +149,17 @@ class Azure:
             verify=self.info["ca_bundle"],
             timeout=30,
         )
+
+    @contextlib.contextmanager
+    def knobs(self, **values: float) -> Iterator[None]:
+        """This lab's knobs set to `values` for the block, then back to what they were."""
+        before = self.admin("GET", "/_lab/settings").json()
+        assert self.admin("PATCH", "/_lab/settings", values).ok
+        try:
+            yield
+        finally:
+            restore = {name: before[name] for name in values}
+            assert self.admin("PATCH", "/_lab/settings", restore).ok
 
 
 def azure_for(home: LabHome) -> Azure:

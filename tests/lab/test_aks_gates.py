@@ -189,8 +189,7 @@ def test_role_assignment_errors(az: Azure) -> None:
 
 
 def test_replication_delay_knob(az: Azure) -> None:
-    assert az.admin("PATCH", "/_lab/settings", {"replication_delay_seconds": 60}).ok
-    try:
+    with az.knobs(replication_delay_seconds=60):
         group = az.resources.resource_groups.get(_group(az))
         fresh = az.msi.user_assigned_identities.create_or_update(
             group.name, "fresh", {"location": "japaneast"}
@@ -200,8 +199,6 @@ def test_replication_delay_knob(az: Azure) -> None:
         # Azure's documented way round the delay: name the principal type.
         made = assign(az, group.id, "Reader", fresh.principal_id, principalType="ServicePrincipal")
         assert made.principal_id == fresh.principal_id
-    finally:
-        assert az.admin("PATCH", "/_lab/settings", {"replication_delay_seconds": 0}).ok
 
 
 def test_role_assignment_filters(az: Azure) -> None:

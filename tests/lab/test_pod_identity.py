@@ -3,7 +3,6 @@ the kubernetes client and a stock kubectl — and every failure the tutorial tea
 
 from __future__ import annotations
 
-import contextlib
 import itertools
 import os
 import re
@@ -294,7 +293,7 @@ def test_missing_managed_identity_operator_refuses_the_put_at_once(world: World)
             "userAssignedIdentities": [world.entry(), entry],
         }
         # An update as long as Azure's shortest, so the GET surely sees it under way.
-        with lab_knobs(world, cluster_create_seconds=1.0):
+        with world.az.knobs(cluster_create_seconds=1.0):
             poller = world.az.aks.managed_clusters.begin_create_or_update(
                 GROUP, CLUSTER, cluster, **POLL
             )
@@ -603,18 +602,6 @@ def test_role_on_another_group_gives_the_403_line(world: World, tmp_path: Path) 
     delete_pod(world, "wrong-rg")
 
 
-@contextlib.contextmanager
-def lab_knobs(w: World, **values: float) -> Iterator[None]:
-    """The lab's knobs set to `values` for the block, then back to what they were."""
-    before = w.az.admin("GET", "/_lab/settings").json()
-    assert w.az.admin("PATCH", "/_lab/settings", values).ok
-    try:
-        yield
-    finally:
-        restore = {name: before[name] for name in values}
-        assert w.az.admin("PATCH", "/_lab/settings", restore).ok
-
-
 def _klog_seconds(line: str) -> float:
     """Seconds since midnight of a klog line's time stamp."""
     clock = line.split()[1]
@@ -627,7 +614,7 @@ def test_mistyped_clientid_fails_as_on_azure_with_adals_rhythm(
 ) -> None:
     typo = world.identity.client_id[:-1] + ("0" if world.identity.client_id[-1] != "0" else "1")
     # A pod takes the time scale in force when its process starts.
-    with lab_knobs(world, time_scale=RHYTHM_TIME_SCALE):
+    with world.az.knobs(time_scale=RHYTHM_TIME_SCALE):
         apply_demo(world, tmp_path, name="typo", client_id=typo)
         wait_for(lambda: pod_pids(NS, "typo", "demo"))
     text = pod_log(world, "typo", NS, "main.go:106", timeout=30)

@@ -25,7 +25,6 @@ from .test_pod_identity import (
     World,
     apply_demo,
     delete_pod,
-    lab_knobs,
 )
 from .test_pod_identity import world as world  # the same lab and state, a module of its own
 
@@ -107,7 +106,7 @@ def test_pod_identity_add_is_updating_then_assigned(world: World) -> None:
     }
     try:
         # An update as long as Azure's shortest, so the GET surely sees it under way.
-        with lab_knobs(world, cluster_create_seconds=1.0):
+        with world.az.knobs(cluster_create_seconds=1.0):
             poller = world.az.aks.managed_clusters.begin_create_or_update(
                 GROUP, CLUSTER, cluster, raw_response_hook=hook, **POLL
             )
